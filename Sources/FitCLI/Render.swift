@@ -68,7 +68,7 @@ func machineSummary(_ m: MachineDescription, target: PlanTarget) -> String {
         if !key.isEmpty { cpu += " (" + key.joined(separator: " ") + ")" }
     }
     var ram = "RAM: \(target.host.capacity) usable"
-    if let total = m.memory.total.value { ram += " of \(total)" }
+    if m.memory.available.source == .user { ram += " (--ram)" } else if let total = m.memory.total.value { ram += " of \(total)" }
     if let limit = m.memory.containerLimit.value { ram += ", container limit \(limit)" }
     let gpu: String
     if target.gpus.isEmpty {

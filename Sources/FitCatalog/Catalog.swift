@@ -42,7 +42,7 @@ public struct CatalogLoader: Sendable {
     }
 
     /// Bumped when the parser or the store changes what the same text produces.
-    static let formatVersion = "fit-catalog-10"
+    static let formatVersion = "fit-catalog-11"
 
     public struct SourceFile: Sendable {
         public var relativePath: String
@@ -53,7 +53,7 @@ public struct CatalogLoader: Sendable {
     /// The text files: `models/*.yaml` (required) and `hardware/*.yaml` (optional).
     public func sourceFiles() throws -> [SourceFile] {
         try files(in: "models", required: true) + files(in: "hardware", required: false)
-            + files(in: "cloud", required: false) + files(in: "results", required: false)
+            + files(in: "cloud", required: false) + files(in: "results", required: false) + files(in: "tiers", required: false)
     }
 
     private func files(in folder: String, required: Bool) throws -> [SourceFile] {
@@ -115,7 +115,14 @@ public struct CatalogLoader: Sendable {
         var evidence = Evidence()
         for f in files {
             let name = catalogName + "/" + f.relativePath
-            if f.relativePath.hasPrefix("cloud/") {
+            if f.relativePath.hasPrefix("tiers/") {
+                let (book, p) = EvidenceParser.tiers(yaml: f.text, file: name)
+                issues += p
+                if evidence.tiers != nil, book != nil {
+                    issues.append(CatalogIssue(file: name, entry: "-", field: "tiers", problem: "a second tiers file; keep all tiers in one file"))
+                }
+                evidence.tiers = evidence.tiers ?? book
+            } else if f.relativePath.hasPrefix("cloud/") {
                 let (c, p) = EvidenceParser.list(CloudModel.self, key: "cloud", yaml: f.text, file: name, name: EvidenceParser.entryName)
                 issues += p
                 cloud += c.map { (name, $0) }
@@ -152,7 +159,7 @@ public struct CatalogLoader: Sendable {
             issues.append(CatalogIssue(file: catalogName + "/hardware", entry: h.id, field: "id", problem: "duplicate id"))
         }
         issues += EvidenceParser.validate(cloud: cloud, results: results, models: Set(all.map(\.model.id)),
-                                          hardware: Set(hardware.map(\.id)))
+                                          hardware: Set(hardware.map(\.id)), tiers: evidence.tiers.map { Set($0.tiers.map(\.id)) })
         guard issues.isEmpty else { throw CatalogError.invalid(issues) }
         return Parsed(models: all.map(\.model), hardware: hardware, cloud: cloud.map(\.1), evidence: evidence)
     }

@@ -116,6 +116,7 @@ public struct CatalogStore: Sendable {
                 switch row.kind {
                 case "throughput": e.throughput.append(try decoder.decode(ThroughputResult.self, from: data))
                 case "benchmark": e.benchmarks.append(try decoder.decode(BenchmarkResult.self, from: data))
+                case "tiers": e.tiers = try decoder.decode(TierBook.self, from: data)
                 default: e.seeds.append(try decoder.decode(SeedResult.self, from: data))
                 }
             }
@@ -160,6 +161,7 @@ public struct CatalogStore: Sendable {
             for t in evidence.throughput { try add("throughput", t.model, t) }
             for b in evidence.benchmarks { try add("benchmark", b.model, b) }
             for s in evidence.seeds { try add("seed", s.model, s) }
+            if let t = evidence.tiers { try add("tiers", nil, t) }
             try HardwareRow.deleteAll(db)
             for (i, h) in hardware.enumerated() { try HardwareRow(id: h.id, spec: h, position: i).insert(db) }
             try QuantRow.deleteAll(db)

@@ -56,6 +56,10 @@ public struct BenchmarkResult: Codable, Sendable, Equatable {
     public var date: String?
     public var source: String
     public var notes: String?
+    public init(model: String?, modelName: String, benchmark: String, score: Double, date: String?, source: String, notes: String?) {
+        self.model = model; self.modelName = modelName; self.benchmark = benchmark; self.score = score; self.date = date
+        self.source = source; self.notes = notes
+    }
 }
 
 /// A result from the seed posts (refactoring eval, tiered tool-calling, tag-manager showdown, harness study).
@@ -75,6 +79,21 @@ public struct SeedResult: Codable, Sendable, Equatable {
     public var costUSD: Double?
     public var timeSeconds: Double?
     public var notes: String?
+    /// The task tier these runs count for (`fit choose`); nil for rows that are not tier runs or
+    /// that repeat another row's runs.
+    public var tier: String?
+    /// What drove the model: "none" for raw tool calls, else the harness ("Claude Code").
+    public var harness: String?
+
+    public init(seed: String, benchmark: String, task: String, model: String?, modelName: String, localOrCloud: String? = nil,
+                quant: String? = nil, hardwareName: String? = nil, runs: Int?, passes: Int?, scorePercent: Double? = nil,
+                tokens: Double? = nil, costUSD: Double? = nil, timeSeconds: Double? = nil, notes: String? = nil,
+                tier: String? = nil, harness: String? = nil) {
+        self.seed = seed; self.benchmark = benchmark; self.task = task; self.model = model; self.modelName = modelName
+        self.localOrCloud = localOrCloud; self.quant = quant; self.hardwareName = hardwareName; self.runs = runs; self.passes = passes
+        self.scorePercent = scorePercent; self.tokens = tokens; self.costUSD = costUSD; self.timeSeconds = timeSeconds
+        self.notes = notes; self.tier = tier; self.harness = harness
+    }
 }
 
 /// Everything measured about models: what `fit catalog evidence` shows.
@@ -82,14 +101,16 @@ public struct Evidence: Sendable, Equatable, Codable {
     public var throughput: [ThroughputResult] = []
     public var benchmarks: [BenchmarkResult] = []
     public var seeds: [SeedResult] = []
-    public init(throughput: [ThroughputResult] = [], benchmarks: [BenchmarkResult] = [], seeds: [SeedResult] = []) {
-        self.throughput = throughput; self.benchmarks = benchmarks; self.seeds = seeds
+    /// The task tiers and the rules that turn evidence into success estimates (Catalog/tiers).
+    public var tiers: TierBook?
+    public init(throughput: [ThroughputResult] = [], benchmarks: [BenchmarkResult] = [], seeds: [SeedResult] = [], tiers: TierBook? = nil) {
+        self.throughput = throughput; self.benchmarks = benchmarks; self.seeds = seeds; self.tiers = tiers
     }
 
     /// What is known about one model: its own id, and the open-weight model a cloud entry serves.
     public func about(_ ids: Set<String>) -> Evidence {
         Evidence(throughput: throughput.filter { $0.model.map(ids.contains) ?? false },
                  benchmarks: benchmarks.filter { $0.model.map(ids.contains) ?? false },
-                 seeds: seeds.filter { $0.model.map(ids.contains) ?? false })
+                 seeds: seeds.filter { $0.model.map(ids.contains) ?? false }, tiers: tiers)
     }
 }

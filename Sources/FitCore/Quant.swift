@@ -118,6 +118,9 @@ public enum QuantScheme: String, CaseIterable, Sendable, Codable {
         }
     }
 
+    /// 2- and 3-bit K-quants: where agent work degrades (`fit choose` leaves them out).
+    public var isBelowFourBits: Bool { [.q2_K, .q3_K_S, .q3_K_M, .q3_K_L].contains(self) }
+
     /// Nominal quality order, for sorting: more bits first.
     public var nominalBits: Double {
         switch self {

@@ -133,4 +133,50 @@ public enum ThroughputEstimator {
     public static func decodeCeiling(_ work: TokenWork, on d: ComputeDevice, depth: Int) -> Double {
         d.bandwidthGBs * 1e9 / (work.activeWeightBytes + work.kvBytesRead(depth: depth))
     }
+
+    /// Decode tokens/s with part of the model in RAM: the share of bytes each side reads, at each
+    /// side's bandwidth (llama.cpp runs a layer where its weights are).
+    public static func decodeOffloaded(_ work: TokenWork, gpuShare: Double, gpu: ComputeDevice?, host: HostSpeed, depth: Int,
+                                       calibration: ThroughputCalibration) -> Double? {
+        let bytes = work.activeWeightBytes + work.kvBytesRead(depth: depth)
+        let cpuTerms = calibration.terms(.cpu)
+        var seconds = bytes * (1 - gpuShare) / (cpuTerms.decodeEfficiency * host.bandwidthGBs * 1e9)
+        if gpuShare > 0 {
+            guard let gpu, gpu.bandwidthGBs > 0 else { return nil }
+            let t = calibration.terms(gpu.backend)
+            seconds += bytes * gpuShare / (t.decodeEfficiency * gpu.bandwidthGBs * 1e9) + t.decodeLatencyPerLayerUs * 1e-6 * Double(work.architecture.layers)
+        }
+        return seconds > 0 ? 1 / seconds : nil
+    }
+
+    /// Prefill tokens/s with part of the model in RAM. With a GPU, llama.cpp computes every layer
+    /// there and streams the RAM-resident weights over PCIe once per 512-token batch; without one,
+    /// the CPU computes at its own FLOPs.
+    public static func prefillOffloaded(_ work: TokenWork, activeParameters: Double, gpuShare: Double, gpu: ComputeDevice?, host: HostSpeed,
+                                        prompt: Int, depth: Int, calibration: ThroughputCalibration) -> Double? {
+        let flops = work.prefillFLOPs(averageDepth: Double(depth) + Double(prompt) / 2, activeParameters: activeParameters)
+        guard let gpu, gpu.fp16TFLOPS > 0, gpuShare > 0 else {
+            return host.gflops > 0 ? host.gflops * 1e9 / flops : nil
+        }
+        guard let onGPU = prefill(work, activeParameters: activeParameters, on: gpu, prompt: prompt, depth: depth, calibration: calibration) else { return nil }
+        let streamed = work.activeWeightBytes * (1 - gpuShare) / (HostSpeed.pcieGBs * 1e9) / 512
+        return 1 / (1 / onGPU + streamed)
+    }
+}
+
+/// The host's memory bandwidth and achievable compute: measured by `fit bench hardware`, else assumed.
+public struct HostSpeed: Sendable, Equatable, Codable {
+    public var bandwidthGBs: Double
+    /// Sustained GFLOP/s llama.cpp reaches on the CPU's cores (prefill).
+    public var gflops: Double
+    public var measured: Bool
+    public init(bandwidthGBs: Double, gflops: Double, measured: Bool) { self.bandwidthGBs = bandwidthGBs; self.gflops = gflops; self.measured = measured }
+
+    /// PCIe 4.0 x16, achieved.
+    public static let pcieGBs = 25.0
+    /// Unmeasured: dual-channel DDR5 (~60 GB/s of a 90 GB/s peak) and ~30 GFLOP/s per physical core
+    /// (AVX2 FMA at ~25% of peak in llama.cpp's CPU matmuls). `fit bench hardware` replaces both.
+    public static func assumed(physicalCores: Int?) -> HostSpeed {
+        HostSpeed(bandwidthGBs: 60, gflops: 30 * Double(max(1, physicalCores ?? 4)), measured: false)
+    }
 }

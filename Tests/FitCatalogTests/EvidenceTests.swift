@@ -79,4 +79,59 @@ struct EvidenceTests {
         #expect(!e.throughput.isEmpty)
         #expect(e.throughput.allSatisfy { $0.model == "gpt-oss-120b" })
     }
+
+    @Test("task tiers: basic, intermediate and advanced, each with the context its parts add up to and a token budget")
+    func tiers() throws {
+        let book = try #require(parsed.evidence.tiers)
+        #expect(book.tiers.map(\.id) == ["basic", "intermediate", "advanced"])
+        for t in book.tiers {
+            #expect(!t.tasks.isEmpty && !t.source.isEmpty, "\(t.id)")
+            #expect(t.context.tokens(harness: true) > t.context.tokens(harness: false), "a harness adds its own prompt: \(t.id)")
+            #expect(t.budget.promptTokens >= t.budget.uniqueInputTokens, "\(t.id)")
+        }
+        // harder tiers need more context and spend more tokens
+        let contexts = book.tiers.map { $0.context.tokens(harness: false).count }
+        #expect(contexts == contexts.sorted() && Set(contexts).count == 3)
+        #expect(book.tiers.map(\.budget.promptTokens) == book.tiers.map(\.budget.promptTokens).sorted())
+    }
+
+    @Test("seed runs count once per tier: totals and re-statements carry no tier, every tier row has runs and passes")
+    func tierRuns() {
+        let rows = parsed.evidence.seeds.filter { $0.tier != nil }
+        #expect(rows.count >= 60)
+        #expect(rows.allSatisfy { $0.runs != nil && ($0.passes != nil || $0.scorePercent != nil) && $0.harness != nil })
+        #expect(!parsed.evidence.seeds.contains { $0.task.hasPrefix("TOTAL") && $0.tier != nil })
+        // seed 002's ten tasks x five models, three runs each
+        let s002 = rows.filter { $0.seed.hasPrefix("002") }
+        #expect(s002.count == 50 && s002.allSatisfy { $0.runs == 3 && $0.harness == "none" })
+        // seed 001's exact 10/10 for Sonnet 4.5 is counted, seed 000's figure-read ~95% of the same runs is not
+        let sonnet = rows.filter { $0.model == "anthropic/claude-sonnet-4.5" && $0.tier == "basic" }
+        #expect(sonnet.count == 1 && sonnet.first?.passes == 10)
+    }
+
+    @Test("a seed row naming a tier that does not exist is a catalog error naming the row")
+    func badTier() throws {
+        var files = try CatalogLoader(directory: repoCatalog, cacheDirectory: nil).sourceFiles().filter { !$0.relativePath.hasPrefix("results/") }
+        files.append(CatalogLoader.SourceFile(relativePath: "results/x.yaml", text: """
+            schema: 1
+            seeds:
+              - seed: mine
+                benchmark: b
+                task: t
+                model: qwen3-14b
+                modelName: Qwen3 14B
+                runs: 3
+                passes: 4
+                tier: expert
+                harness: none
+            """))
+        do {
+            _ = try CatalogLoader.parseAll(files)
+            Issue.record("a bad tier was accepted")
+        } catch CatalogError.invalid(let issues) {
+            let lines = issues.map(\.description)
+            #expect(lines.contains { $0.hasPrefix("Catalog/results/x.yaml: #1 Qwen3 14B: tier: `expert` is not a tier") })
+            #expect(lines.contains("Catalog/results/x.yaml: #1 Qwen3 14B: passes: must be between 0 and runs (3), got 4"))
+        }
+    }
 }
