@@ -46,7 +46,9 @@ let package = Package(
                 "FitCore", "CFitShim", "CNuma",
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]),
-        .target(name: "CFitShim", dependencies: ["CLibPCI"]),
+        // C: the libpci shim and the benchmark kernels, optimised even in debug builds (a -O0
+        // benchmark would measure the compiler, not the machine).
+        .target(name: "CFitShim", dependencies: ["CLibPCI"], cSettings: [.unsafeFlags(["-O2"])]),
         .systemLibrary(
             name: "CLibPCI", pkgConfig: "libpci",
             providers: [.apt(["libpci-dev"])]),

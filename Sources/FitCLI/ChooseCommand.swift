@@ -41,10 +41,11 @@ struct ChooseCommand: AsyncParsableCommand {
 
     func run() async throws {
         let catalog = try catalogOptions.load()
-        let evidence = try catalogOptions.evidence()
         let machine = try await machineOptions.load(catalog: catalog)
+        let evidence = try catalogOptions.evidence().withMachineRuns(machine)
         let choice = try Self.compute(tierName: tier, harness: harness, localOnly: localOnly, maxCost: maxCost, models: model, plan: plan,
-                                      catalog: catalog, evidence: evidence, machine: machine)
+                                      catalog: catalog, evidence: evidence, machine: machine, hostSpeed: hostSpeed(machine: machine),
+                                      calibration: machineCalibration(machine))
         if output.json {
             try printJSON(ChooseReport(choice, catalog: catalog, machine: machine))
         } else {
@@ -55,7 +56,8 @@ struct ChooseCommand: AsyncParsableCommand {
 
     /// Everything `fit choose` decides, shared with `fit report`.
     static func compute(tierName: String, harness: Bool, localOnly: Bool, maxCost: String?, models: [String], plan: PlanFlags,
-                        catalog: Catalog, evidence: Evidence, machine: MachineDescription, hostSpeed: HostSpeed? = nil) throws -> Choice {
+                        catalog: Catalog, evidence: Evidence, machine: MachineDescription, hostSpeed: HostSpeed? = nil,
+                        calibration: [MachineCalibration] = []) throws -> Choice {
         guard let book = evidence.tiers, !book.tiers.isEmpty else {
             throw FitError.data("the catalog has no task tiers (Catalog/tiers/tiers.yaml is missing); restore it from the repository")
         }
@@ -135,6 +137,11 @@ struct ChooseCommand: AsyncParsableCommand {
                                                                  calibration: calibration)
                     prefill = ThroughputEstimator.prefillOffloaded(work, activeParameters: active, gpuShare: share, gpu: speed?.device, host: host,
                                                                    prompt: 2048, depth: context.count / 2, calibration: calibration)
+                }
+                // This machine's own correction, when `fit bench runtime` found the estimate off.
+                if let c = calibration.first(where: { $0.placement == best.verdict.rawValue }) {
+                    decode = decode.map { $0 * c.decodeFactor }
+                    prefill = prefill.map { $0 * c.prefillFactor }
                 }
                 locals.append(LocalOption(model: id, name: m.name, quant: best.quant, verdict: best.verdict, memory: best.memory,
                                           decodeTokensPerSecond: decode, prefillTokensPerSecond: prefill, powerW: power))

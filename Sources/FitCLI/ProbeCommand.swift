@@ -1,4 +1,5 @@
 import ArgumentParser
+import FitCatalog
 import FitCore
 import FitProbe
 import Foundation
@@ -28,8 +29,22 @@ struct ProbeCommand: AsyncParsableCommand {
         if output.json {
             try printJSON(machine)
         } else {
-            print(Self.render(machine, style: output.style), terminator: "")
+            var text = Self.render(machine, style: output.style)
+            if let path = UserStore.defaultPath(environment: ProcessInfo.processInfo.environment), FileManager.default.fileExists(atPath: path),
+               let hw = try? UserStore.open(at: path).hardware(machine: machine.benchKey) {
+                text += Self.measured(hw)
+            } else {
+                text += "Measured: nothing yet; `fit bench hardware` measures RAM bandwidth and CPU speed (fit assumes 60 GB/s until then).\n"
+            }
+            print(text, terminator: "")
         }
+    }
+
+    /// `fit bench hardware`'s figures beside what the probe read.
+    static func measured(_ hw: HardwareMeasurement) -> String {
+        "Measured by `fit bench hardware` (\(hw.measuredAt)): RAM bandwidth \(NumberText.format(hw.triadGBs, digits: 1)) GB/s (triad; copy \(NumberText.format(hw.copyGBs, digits: 1))), "
+            + "CPU \(NumberText.format(hw.allCoresGFLOPS, digits: 0)) GFLOP/s FP32 on \(hw.threads) threads, synthetic Q8_0 decode \(NumberText.format(hw.decodeTokensPerSecond, digits: 1)) tokens/s over \(hw.decodeWeightBytes >> 20) MiB; "
+            + "the theoretical RAM bandwidth is not probed (DIMM speeds need root).\n"
     }
 
     static func fact<T>(_ f: Fact<T>, _ show: (T) -> String) -> String {

@@ -42,7 +42,86 @@ public struct UserStore: Sendable {
                 t.column("scannedAt", .text).notNull()
             }
         }
+        m.registerMigration("v3: this machine's measurements") { db in
+            // One row per measurement, never overwritten: history is kept, the newest is used.
+            try db.create(table: "benchHardware") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("machine", .text).notNull().indexed()
+                t.column("result", .jsonText).notNull()
+            }
+            try db.create(table: "benchRuntime") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("machine", .text).notNull().indexed()
+                t.column("result", .jsonText).notNull()
+            }
+            try db.create(table: "benchAgent") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("machine", .text).notNull().indexed()
+                t.column("model", .text).notNull()
+                t.column("endpoint", .text).notNull()
+                t.column("run", .jsonText).notNull()
+                t.column("measuredAt", .text).notNull()
+            }
+            try db.create(table: "calibration") { t in
+                t.column("machine", .text).notNull()
+                t.column("placement", .text).notNull()
+                t.column("factors", .jsonText).notNull()
+                t.primaryKey(["machine", "placement"])
+            }
+        }
         return m
+    }
+
+    struct HardwareRow: Codable, FetchableRecord, PersistableRecord {
+        static let databaseTableName = "benchHardware"
+        var id: Int64?
+        var machine: String
+        var result: HardwareMeasurement
+    }
+    struct RuntimeRow: Codable, FetchableRecord, PersistableRecord {
+        static let databaseTableName = "benchRuntime"
+        var id: Int64?
+        var machine: String
+        var result: RuntimeMeasurement
+    }
+    struct AgentRow: Codable, FetchableRecord, PersistableRecord {
+        static let databaseTableName = "benchAgent"
+        var id: Int64?
+        var machine: String
+        var model: String, endpoint: String, run: AgentRun, measuredAt: String
+    }
+    struct CalibrationRow: Codable, FetchableRecord, PersistableRecord {
+        static let databaseTableName = "calibration"
+        var machine: String, placement: String, factors: MachineCalibration
+    }
+
+    public func add(hardware: HardwareMeasurement, machine: String) throws {
+        try db.write { db in try HardwareRow(id: nil, machine: machine, result: hardware).insert(db) }
+    }
+    /// The newest hardware measurement of this machine.
+    public func hardware(machine: String) throws -> HardwareMeasurement? {
+        try db.read { db in try HardwareRow.filter(Column("machine") == machine).order(Column("id").desc).fetchOne(db)?.result }
+    }
+    public func add(runtime: RuntimeMeasurement, machine: String) throws {
+        try db.write { db in try RuntimeRow(id: nil, machine: machine, result: runtime).insert(db) }
+    }
+    public func runtime(machine: String) throws -> [RuntimeMeasurement] {
+        try db.read { db in try RuntimeRow.filter(Column("machine") == machine).order(Column("id")).fetchAll(db).map(\.result) }
+    }
+    /// Each run is stored as it finishes: an interrupted bench keeps what it measured.
+    public func add(agentRun: AgentRun, model: String, endpoint: String, machine: String, at date: String) throws {
+        try db.write { db in try AgentRow(id: nil, machine: machine, model: model, endpoint: endpoint, run: agentRun, measuredAt: date).insert(db) }
+    }
+    public func agentRuns(machine: String) throws -> [(model: String, endpoint: String, run: AgentRun)] {
+        try db.read { db in
+            try AgentRow.filter(Column("machine") == machine).order(Column("id")).fetchAll(db).map { ($0.model, $0.endpoint, $0.run) }
+        }
+    }
+    public func set(calibration: MachineCalibration, machine: String) throws {
+        try db.write { db in try CalibrationRow(machine: machine, placement: calibration.placement, factors: calibration).save(db) }
+    }
+    public func calibration(machine: String) throws -> [MachineCalibration] {
+        try db.read { db in try CalibrationRow.filter(Column("machine") == machine).fetchAll(db).map(\.factors) }
     }
 
     struct InstalledRow: Codable, FetchableRecord, PersistableRecord {

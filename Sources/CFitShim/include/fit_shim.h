@@ -1,6 +1,8 @@
 #ifndef FIT_SHIM_H
 #define FIT_SHIM_H
 
+#include "fit_bench.h"  /* the hardware micro-benchmark kernels (fit bench hardware) */
+
 /// What fit needs from libpci that Swift cannot call directly: `pci_fill_info` is a macro,
 /// `pci_lookup_name` is variadic, and the default error handler calls exit(1).
 

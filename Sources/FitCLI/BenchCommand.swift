@@ -1,0 +1,425 @@
+import ArgumentParser
+import FitCatalog
+import FitCore
+import FitProbe
+import Foundation
+
+/// `fit bench`: measure this machine and check fit's predictions against it.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure this machine, a runtime and a model's agent work; check fit's predictions and keep the results.",
+        subcommands: [BenchHardwareCommand.self, BenchRuntimeCommand.self, BenchAgentCommand.self])
+}
+
+/// Where measurements are kept: the user's database.
+func openUserStore() throws -> UserStore {
+    guard let path = UserStore.defaultPath(environment: ProcessInfo.processInfo.environment) else {
+        throw FitError.usage("no place for fit's database: set HOME, XDG_DATA_HOME or FIT_DATA_DIR")
+    }
+    do { return try UserStore.open(at: path) } catch {
+        throw FitError(sentence: "cannot open fit's database \(path) (\(error)); check its folder is writable, or set FIT_DATA_DIR", exitCode: 1)
+    }
+}
+
+func isoNow() -> String { ISO8601DateFormatter().string(from: Date()) }
+
+/// Set by SIGINT: long benchmarks stop between steps and keep what they measured.
+nonisolated(unsafe) var interrupted: sig_atomic_t = 0
+func catchInterrupt() {
+    signal(SIGINT) { _ in interrupted = 1 }
+}
+
+/// This machine's corrections from `fit bench runtime`.
+func machineCalibration(_ machine: MachineDescription) -> [MachineCalibration] {
+    guard let path = UserStore.defaultPath(environment: ProcessInfo.processInfo.environment), FileManager.default.fileExists(atPath: path),
+          let store = try? UserStore.open(at: path) else { return [] }
+    return (try? store.calibration(machine: machine.benchKey)) ?? []
+}
+
+extension Evidence {
+    /// The catalog's evidence plus this machine's `fit bench agent` runs, as tier runs.
+    func withMachineRuns(_ machine: MachineDescription) -> Evidence {
+        guard let path = UserStore.defaultPath(environment: ProcessInfo.processInfo.environment), FileManager.default.fileExists(atPath: path),
+              let store = try? UserStore.open(at: path), let runs = try? store.agentRuns(machine: machine.benchKey), !runs.isEmpty else { return self }
+        var e = self
+        for (key, group) in Dictionary(grouping: runs, by: { "\($0.model)\u{1}\($0.endpoint)" }).sorted(by: { $0.key < $1.key }) {
+            let first = group[0]
+            _ = key
+            e.seeds += AgentRun.evidence(group.map(\.run), model: first.model, modelName: first.model, endpoint: first.endpoint)
+        }
+        return e
+    }
+}
+
+/// The host speed the estimator uses on this machine: `fit bench hardware`'s, else assumed.
+func hostSpeed(machine: MachineDescription) -> HostSpeed {
+    if let path = UserStore.defaultPath(environment: ProcessInfo.processInfo.environment), FileManager.default.fileExists(atPath: path),
+       let store = try? UserStore.open(at: path), let hw = try? store.hardware(machine: machine.benchKey) {
+        return hw.hostSpeed
+    }
+    return HostSpeed.assumed(physicalCores: machine.cpu.physicalCores.value)
+}
+
+struct BenchRuntimeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runtime",
+        abstract: "Measure prefill and decode tokens/s through llama.cpp or an OpenAI-compatible endpoint, beside fit's prediction.")
+
+    @Argument(help: ArgumentHelp("A .gguf file, or a model `fit catalog scan` found on disk.", valueName: "model"))
+    var model: String
+
+    @Option(name: .customLong("llama-bench"), help: ArgumentHelp("The llama-bench binary (default: on PATH, or in $FIT_LLAMA_BIN).", valueName: "path"))
+    var llamaBench: String?
+
+    @Option(name: .long, help: ArgumentHelp("Measure through an OpenAI-compatible server instead (Ollama, LM Studio, llama-server, vLLM).", valueName: "url"))
+    var endpoint: String?
+
+    @Option(name: .customLong("served-name"), help: ArgumentHelp("The model's name at the endpoint (default: the file's name).", valueName: "name"))
+    var servedName: String?
+
+    @Option(name: .long, help: ArgumentHelp("Prompt tokens for the prefill measurement (default 512).", valueName: "n"))
+    var prompt: Int = 512
+
+    @Option(name: .long, help: ArgumentHelp("Tokens to generate for the decode measurement (default 64).", valueName: "n"))
+    var gen: Int = 64
+
+    @Option(name: .long, help: ArgumentHelp("CPU threads for llama-bench (default: physical cores).", valueName: "n"))
+    var threads: Int?
+
+    @OptionGroup var machineOptions: MachineOptions
+    @OptionGroup var catalogOptions: CatalogOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        guard (1...32768).contains(prompt) else { throw FitError.usage("--prompt \(prompt) must be between 1 and 32768 tokens") }
+        guard (1...4096).contains(gen) else { throw FitError.usage("--gen \(gen) must be between 1 and 4096 tokens") }
+        let path = try Self.modelFile(model)
+        let gguf: GGUFModel
+        do { gguf = try GGUFLoader.model(at: path) } catch { throw FitError.usage("\(model): \(error.description)") }
+        let catalog = try catalogOptions.load()
+        let machine = try await machineOptions.load(catalog: catalog)
+        let store = try openUserStore()
+        let host = hostSpeed(machine: machine)
+        let prediction = Self.predict(gguf, machine: machine, catalog: catalog, host: host, prompt: prompt)
+
+        var measured = RuntimeMeasurement(model: (path as NSString).lastPathComponent, quant: gguf.fileType, runtime: "", measuredAt: isoNow(),
+                                          promptTokens: prompt, generatedTokens: gen, prefillTokensPerSecond: nil, decodeTokensPerSecond: nil,
+                                          predictedPrefillTokensPerSecond: prediction.prefill, predictedDecodeTokensPerSecond: prediction.decode,
+                                          placement: prediction.placement.rawValue)
+        if let endpoint {
+            let e = Endpoint(baseURL: endpoint, model: servedName ?? (path as NSString).lastPathComponent)
+            let text = Self.promptText(tokens: prompt)
+            do {
+                let t = try await e.stream(prompt: text, maxTokens: gen)
+                let decodeSpan = (t.tokenTimes.last ?? 0) - t.firstTokenSeconds
+                measured.runtime = endpoint
+                measured.promptTokens = t.promptTokens ?? prompt
+                measured.generatedTokens = t.completionTokens ?? t.tokenTimes.count
+                measured.prefillTokensPerSecond = t.serverPrefillTokensPerSecond ?? Double(measured.promptTokens) / t.firstTokenSeconds
+                measured.decodeTokensPerSecond = t.serverDecodeTokensPerSecond
+                    ?? (t.tokenTimes.count > 1 && decodeSpan > 0 ? Double(t.tokenTimes.count - 1) / decodeSpan : nil)
+            } catch let f as Endpoint.Failure {
+                throw FitError(sentence: f.sentence, exitCode: 1)
+            }
+        } else {
+            let tool = try Self.llamaBenchPath(llamaBench)
+            let n = threads ?? machine.cpu.physicalCores.value ?? 4
+            let r = await SubprocessRunner().run(tool, ["-m", path, "-p", String(prompt), "-n", String(gen), "-r", "2", "-t", String(n), "-o", "json"],
+                                                 timeout: .seconds(600))
+            guard case .exited(0) = r.ending else {
+                throw FitError(sentence: "llama-bench failed on \(path) (\(r.ending)): \(r.stderr.split(separator: "\n").last ?? "")", exitCode: 1)
+            }
+            guard let rows = LlamaBenchOutput.parse(r.stdout) else {
+                throw FitError(sentence: "llama-bench printed no JSON results for \(path); run it by hand to see why", exitCode: 1)
+            }
+            measured.runtime = "llama-bench (\(n) threads)"
+            measured.prefillTokensPerSecond = rows.first { $0.prompt > 0 && $0.gen == 0 }?.tokensPerSecond
+            measured.decodeTokensPerSecond = rows.first { $0.gen > 0 && $0.prompt == 0 }?.tokensPerSecond
+        }
+        try store.add(runtime: measured, machine: machine.benchKey)
+        var checks: [PredictionCheck] = []
+        if let m = measured.prefillTokensPerSecond, let p = measured.predictedPrefillTokensPerSecond {
+            checks.append(.check("prefill", unit: "t/s", measured: m, predicted: p, placement: measured.placement, hostMeasured: host.measured))
+        }
+        if let m = measured.decodeTokensPerSecond, let p = measured.predictedDecodeTokensPerSecond {
+            checks.append(.check("decode", unit: "t/s", measured: m, predicted: p, placement: measured.placement, hostMeasured: host.measured))
+        }
+        let calibration = MachineCalibration.from(measured)
+        if let calibration { try store.set(calibration: calibration, machine: machine.benchKey) }
+        if output.json {
+            try printJSON(RuntimeBenchReport(measurement: measured, checks: checks, recalibrated: calibration))
+        } else {
+            print("\(measured.model) (\(measured.quant ?? "?")) through \(measured.runtime), \(measured.placement ?? "")")
+            print("  prefill: \(measured.prefillTokensPerSecond.map { NumberText.format($0, digits: 1) } ?? "-") t/s over \(measured.promptTokens) tokens; decode: \(measured.decodeTokensPerSecond.map { NumberText.format($0, digits: 1) } ?? "-") t/s over \(measured.generatedTokens)")
+            for c in checks { print("  " + c.sentence) }
+            if checks.isEmpty { print("  fit has no prediction for this placement to check (\(prediction.note))") }
+            if let c = calibration {
+                print("  Recalibrated this machine (\(c.placement)): decode x\(NumberText.format(c.decodeFactor, digits: 2)), prefill x\(NumberText.format(c.prefillFactor, digits: 2)); fit choose uses it from now on.")
+            }
+        }
+    }
+
+    /// A .gguf path, or an installed model found by `fit catalog scan`.
+    static func modelFile(_ name: String) throws -> String {
+        if name.hasSuffix(".gguf") || name.contains("/") {
+            guard FileManager.default.fileExists(atPath: name) else { throw FitError.usage("\(name): no such file; give a .gguf path") }
+            return name
+        }
+        if let path = UserStore.defaultPath(environment: ProcessInfo.processInfo.environment), FileManager.default.fileExists(atPath: path),
+           let found = try? UserStore.open(at: path).installed().first(where: { $0.path.hasSuffix(".gguf") && ($0.catalogModel == name || $0.name == name) }) {
+            return found.path
+        }
+        throw FitError.usage("\(name) is not a .gguf file nor a model `fit catalog scan` found on disk; download it, or give its .gguf path (writing a synthetic GGUF of a catalog model's shape is not built yet)")
+    }
+
+    static func llamaBenchPath(_ given: String?) throws -> String {
+        if let given {
+            guard access(given, X_OK) == 0 else { throw FitError.usage("--llama-bench \(given) is not an executable; point it at llama.cpp's llama-bench") }
+            return given
+        }
+        if let dir = ProcessInfo.processInfo.environment["FIT_LLAMA_BIN"], access(dir + "/llama-bench", X_OK) == 0 { return dir + "/llama-bench" }
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") where access(dir + "/llama-bench", X_OK) == 0 {
+            return dir + "/llama-bench"
+        }
+        throw FitError.usage("llama-bench is not on PATH; give --llama-bench PATH, or measure a running server with --endpoint URL (scripts/bench-tools.sh builds llama-bench)")
+    }
+
+    /// Roughly `tokens` tokens of prose (about 0.75 words per token).
+    static func promptText(tokens: Int) -> String {
+        let words = "the quick brown fox jumps over the lazy dog while a careful engineer measures how fast this machine reads a long prompt".split(separator: " ")
+        return (0..<max(1, tokens * 3 / 4)).map { String(words[$0 % words.count]) }.joined(separator: " ") + "\nSummarise the text above."
+    }
+
+    struct Prediction { var prefill: Double?; var decode: Double?; var placement: Verdict; var note: String }
+
+    static func predict(_ g: GGUFModel, machine: MachineDescription, catalog: Catalog, host: HostSpeed, prompt: Int) -> Prediction {
+        let target = PlanTarget(machine: machine)
+        let plan = MemoryPlanner(architecture: g.architecture, weights: g.weights).plan(PlanOptions(context: TokenCount(max(4096, prompt * 2))), on: target)
+        let quantized = !(g.fileType.flatMap(QuantScheme.named)?.isFloat ?? false)
+        let work = TokenWork(architecture: g.architecture, weights: g.weights, quantized: quantized)
+        let active = Double(g.architecture.activeParameters(TensorLayout(g.architecture).tensors))
+        guard let calibration = catalog.calibration else { return Prediction(placement: plan.verdict, note: "the catalog has no calibration") }
+        if plan.verdict == .gpu, let speed = ListCommand.speedBasis(machine: machine, catalog: catalog) {
+            return Prediction(prefill: ThroughputEstimator.prefill(work, activeParameters: active, on: speed.device, prompt: prompt, depth: 0, calibration: calibration),
+                              decode: ThroughputEstimator.decode(work, on: speed.device, depth: 0, calibration: calibration), placement: .gpu, note: "")
+        }
+        let share = plan.verdict == .partial ? Double(plan.gpuLayers) / Double(max(1, plan.totalLayers)) : 0
+        let gpu = ListCommand.speedBasis(machine: machine, catalog: catalog)?.device
+        return Prediction(prefill: ThroughputEstimator.prefillOffloaded(work, activeParameters: active, gpuShare: share, gpu: gpu, host: host,
+                                                                        prompt: prompt, depth: 0, calibration: calibration),
+                          decode: ThroughputEstimator.decodeOffloaded(work, gpuShare: share, gpu: gpu, host: host, depth: 0, calibration: calibration),
+                          placement: plan.verdict == .none ? .ram : plan.verdict, note: host.measured ? "" : "RAM speed assumed")
+    }
+}
+
+struct RuntimeBenchReport: Encodable {
+    var schema = 1
+    var measurement: RuntimeMeasurement
+    var checks: [PredictionCheck]
+    var recalibrated: MachineCalibration?
+}
+
+/// llama-bench's `-o json`: one object per test.
+enum LlamaBenchOutput {
+    struct Row { var prompt: Int; var gen: Int; var tokensPerSecond: Double }
+    static func parse(_ text: String) -> [Row]? {
+        guard let start = text.firstIndex(of: "["), let data = String(text[start...]).data(using: .utf8),
+              let rows = (try? JSONSerialization.jsonObject(with: data)) as? [[String: Any]], !rows.isEmpty else { return nil }
+        return rows.compactMap { r in
+            guard let ts = r["avg_ts"] as? Double else { return nil }
+            return Row(prompt: r["n_prompt"] as? Int ?? 0, gen: r["n_gen"] as? Int ?? 0, tokensPerSecond: ts)
+        }
+    }
+}
+
+struct BenchAgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent",
+        abstract: "Run the bundled tool-calling coding tasks of a tier against a model served at an endpoint; keep the results as this machine's evidence.")
+
+    @Argument(help: ArgumentHelp("The model: a catalog id (links the results to it) or any name.", valueName: "model"))
+    var model: String
+
+    @Option(name: .long, help: ArgumentHelp("The OpenAI-compatible server (e.g. http://127.0.0.1:8080).", valueName: "url"))
+    var endpoint: String
+
+    @Option(name: .long, help: ArgumentHelp("basic, intermediate, advanced, or all.", valueName: "tier"))
+    var tier: String
+
+    @Option(name: .long, help: ArgumentHelp("Runs per task (default 3).", valueName: "n"))
+    var runs: Int = 3
+
+    @Option(name: .long, help: ArgumentHelp("Only these task ids (comma-separated).", valueName: "ids"))
+    var tasks: String?
+
+    @Option(name: .customLong("served-name"), help: ArgumentHelp("The model's name at the endpoint (default: MODEL).", valueName: "name"))
+    var servedName: String?
+
+    @Option(name: .customLong("max-turns"), help: ArgumentHelp("Turn limit per task (default: the task's own, 10).", valueName: "n"))
+    var maxTurns: Int?
+
+    @Option(name: .customLong("max-tokens"), help: ArgumentHelp("Most tokens per reply (default 1024): a model that loops is cut off.", valueName: "n"))
+    var maxTokens: Int = 1024
+
+    @Option(name: .long, help: ArgumentHelp("Seconds per request before the run counts as failed (default 120).", valueName: "s"))
+    var timeout: Int = 120
+
+    @OptionGroup var machineOptions: MachineOptions
+    @OptionGroup var catalogOptions: CatalogOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        guard (1...100).contains(runs) else { throw FitError.usage("--runs \(runs) must be between 1 and 100") }
+        guard (1...3600).contains(timeout) else { throw FitError.usage("--timeout \(timeout) must be between 1 and 3600 seconds") }
+        if let m = maxTurns, !(1...100).contains(m) { throw FitError.usage("--max-turns \(m) must be between 1 and 100") }
+        guard endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://") else {
+            throw FitError.usage("--endpoint \(endpoint) is not an http(s) URL; use e.g. http://127.0.0.1:8080")
+        }
+        let catalog = try catalogOptions.load()
+        let dir = try CatalogLoader.locate(explicit: catalogOptions.catalog, environment: ProcessInfo.processInfo.environment,
+                                           executablePath: CatalogOptions.executablePath)
+        let all = try AgentTaskLoader.load(directory: dir.appendingPathComponent("agent-tasks"))
+        let tiers = Set(all.map(\.tier))
+        guard tier == "all" || tiers.contains(tier) else {
+            throw FitError.usage("--tier \(tier) is not a tier of the bundled tasks; use one of \(["basic", "intermediate", "advanced"].filter(tiers.contains).joined(separator: ", ")) or all")
+        }
+        var selected = all.filter { tier == "all" || $0.tier == tier }
+        if let tasks {
+            let ids = Set(tasks.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            let unknown = ids.subtracting(all.map(\.id))
+            guard unknown.isEmpty else { throw FitError.usage("--tasks: no task \(unknown.sorted().joined(separator: ", ")); see Catalog/agent-tasks") }
+            selected = selected.filter { ids.contains($0.id) }
+        }
+        let machine = try await machineOptions.load(catalog: catalog)
+        let store = try openUserStore()
+        let modelID: String
+        if case .found(let m, _) = catalog.resolver.resolve(model) { modelID = m.id } else { modelID = model }
+        let e = Endpoint(baseURL: endpoint, model: servedName ?? model, timeout: .seconds(timeout))
+        catchInterrupt()
+        var done: [AgentRun] = []
+        let progress = FileHandle.standardError
+        outer: for task in selected {
+            for i in 1...runs {
+                if interrupted != 0 { break outer }
+                progress.write(Data("\r\u{1B}[K[\(done.count + 1)/\(selected.count * runs)] \(task.id) run \(i)".utf8))
+                let r = await AgentRunner.run(task, runIndex: i, endpoint: e, maxTurns: maxTurns, maxTokens: maxTokens)
+                try store.add(agentRun: r, model: modelID, endpoint: endpoint, machine: machine.benchKey, at: isoNow())
+                done.append(r)
+                // An endpoint that is down fails every run the same way: stop after the first.
+                if r.stop.hasPrefix("endpoint"), r.turns == 1, done.count == 1 {
+                    progress.write(Data("\r\u{1B}[K".utf8))
+                    throw FitError(sentence: String(r.stop.dropFirst("endpoint: ".count)) + " (nothing recorded as a model failure)", exitCode: 1)
+                }
+            }
+        }
+        progress.write(Data("\r\u{1B}[K".utf8))
+        if output.json {
+            try printJSON(AgentBenchReport(model: modelID, endpoint: endpoint, interrupted: interrupted != 0, runs: done,
+                                           evidence: AgentRun.evidence(done, model: modelID, modelName: model, endpoint: endpoint)))
+        } else {
+            print(Self.render(done, model: modelID, endpoint: endpoint, interrupted: interrupted != 0))
+        }
+    }
+
+    static func render(_ runs: [AgentRun], model: String, endpoint: String, interrupted: Bool) -> String {
+        var t = TextTable(headers: ["TASK", "TIER", "PASSED", "TURNS", "TOOL CALLS (BAD)", "TOKENS IN/OUT", "SECONDS", "STOPPED"])
+        t.rightAligned = [2, 3, 4, 5, 6]
+        for (task, rs) in Dictionary(grouping: runs, by: \.task).sorted(by: { $0.key < $1.key }) {
+            t.add([task, rs[0].tier, "\(rs.filter(\.passed).count)/\(rs.count)", NumberText.format(Double(rs.map(\.turns).reduce(0, +)) / Double(rs.count), digits: 1),
+                   "\(rs.map(\.validToolCalls).reduce(0, +)) (\(rs.map(\.invalidToolCalls).reduce(0, +)))",
+                   "\(rs.map(\.tokensIn).reduce(0, +))/\(rs.map(\.tokensOut).reduce(0, +))",
+                   NumberText.format(rs.map(\.wallSeconds).reduce(0, +), digits: 1), Set(rs.map { $0.stop.hasPrefix("endpoint") ? "endpoint error" : $0.stop }).sorted().joined(separator: ", ")])
+        }
+        var out = "\(model) at \(endpoint): \(runs.filter(\.passed).count)/\(runs.count) runs passed\(interrupted ? " (interrupted: the runs so far are kept)" : "")\n\n"
+        out += t.render(style: Style(colour: false))
+        for e in AgentRun.evidence(runs, model: model, modelName: model, endpoint: endpoint) {
+            out += "\n\(e.tier ?? "") tier: \(e.passes ?? 0)/\(e.runs ?? 0) passed; stored as this machine's evidence (fit choose --tier \(e.tier ?? "") uses it)."
+        }
+        if let firstError = runs.first(where: { $0.stop.hasPrefix("endpoint") }) { out += "\nEndpoint trouble: \(firstError.stop.dropFirst(10))" }
+        return out + "\n"
+    }
+}
+
+struct AgentBenchReport: Encodable {
+    var schema = 1
+    var model: String
+    var endpoint: String
+    var interrupted: Bool
+    var runs: [AgentRun]
+    var evidence: [SeedResult]
+}
+
+struct BenchHardwareCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hardware",
+        abstract: "Measure memory bandwidth, CPU compute and a synthetic decode pass on this machine (about 10-20 s); fit uses them from then on.")
+
+    @Option(name: .long, help: ArgumentHelp("Size the synthetic decode pass like this catalog model's weights (default: 1 GiB).", valueName: "model"))
+    var model: String?
+
+    @Option(name: .long, help: ArgumentHelp("Threads (default: every logical core).", valueName: "n"))
+    var threads: Int?
+
+    @OptionGroup var machineOptions: MachineOptions
+    @OptionGroup var catalogOptions: CatalogOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        if let t = threads, !(1...1024).contains(t) { throw FitError.usage("--threads \(t) must be between 1 and 1024") }
+        let catalog = try catalogOptions.load()
+        let machine = try await machineOptions.load(catalog: catalog)
+        var weightBytes: Int?
+        var modelNote = ""
+        if let model {
+            guard case .found(let m, let q) = catalog.resolver.resolve(model) else {
+                throw FitError.usage("--model \(model) is not in the catalog; closest: \(catalog.resolver.suggestions(for: model).joined(separator: ", "))")
+            }
+            let scheme = q ?? (m.quants.contains { $0.scheme == .q4_K_M } ? .q4_K_M : m.quants.first?.scheme ?? .q4_K_M)
+            weightBytes = Int(TokenWork(architecture: m.architecture, weights: m.weights(scheme, tensors: TensorLayout(m.architecture).tensors)).activeWeightBytes)
+            modelNote = " (the bytes \(m.id) \(scheme.rawValue) reads per token)"
+        }
+        let sizes = HardwareBench.Sizes.defaults(availableRAM: machine.memory.available.value?.bytes,
+                                                 threads: threads ?? machine.cpu.logicalCores.value ?? ProcessInfo.processInfo.activeProcessorCount,
+                                                 weightBytes: weightBytes)
+        let store = try openUserStore()
+        signal(SIGINT) { _ in HardwareBench.cancel() }
+        let tty = isatty(STDERR_FILENO) == 1
+        var step = 0
+        let result: HardwareMeasurement
+        do {
+            result = try HardwareBench.run(sizes, measuredAt: isoNow()) { what in
+                step += 1
+                FileHandle.standardError.write(Data(((tty ? "\r\u{1B}[K" : "") + "[\(step)/5] \(what)" + (tty ? "" : "\n")).utf8))
+            }
+        } catch let f as HardwareBench.Failure {
+            if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            throw FitError(sentence: "fit bench hardware: \(f.sentence); nothing was stored", exitCode: 1)
+        }
+        if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        try store.add(hardware: result, machine: machine.benchKey)
+        let theoretical: Double? = nil  // the probe does not read DIMM speeds yet (dmidecode needs root)
+        if output.json {
+            try printJSON(HardwareBenchReport(measurement: result, theoreticalBandwidthGBs: theoretical, machine: machine.benchKey))
+            return
+        }
+        var t = TextTable(headers: ["MEASUREMENT", "RESULT", "NOTE"])
+        t.rightAligned = [1]
+        t.add(["memory copy (STREAM)", "\(NumberText.format(result.copyGBs, digits: 1)) GB/s", "\(result.threads) threads, \(sizes.arrayBytes >> 20) MiB arrays"])
+        t.add(["memory triad (STREAM)", "\(NumberText.format(result.triadGBs, digits: 1)) GB/s",
+               theoretical.map { "theoretical \(NumberText.format($0, digits: 0)) GB/s: \(Int((result.triadGBs / $0 * 100).rounded()))% of it" } ?? "used for CPU decode from now on"])
+        t.add(["FP32 FMA, one core", "\(NumberText.format(result.singleCoreGFLOPS, digits: 1)) GFLOP/s", ""])
+        t.add(["FP32 FMA, all cores", "\(NumberText.format(result.allCoresGFLOPS, digits: 1)) GFLOP/s", "a quarter of it is used for CPU prefill"])
+        t.add(["synthetic decode (Q8_0)", "\(NumberText.format(result.decodeTokensPerSecond, digits: 1)) tokens/s",
+               "\(NumberText.format(result.decodeGBs, digits: 1)) GB/s over \(result.decodeWeightBytes >> 20) MiB\(modelNote): the CPU's upper bound"])
+        print(t.render(style: output.style), terminator: "")
+        print("Measured in \(NumberText.format(result.seconds, digits: 1)) s and stored for this machine; `fit probe` shows it, `fit choose` and `fit bench runtime` use it.")
+    }
+}
+
+struct HardwareBenchReport: Encodable {
+    var schema = 1
+    var measurement: HardwareMeasurement
+    var theoreticalBandwidthGBs: Double?
+    var machine: String
+}

@@ -1,0 +1,235 @@
+import FitCore
+import Foundation
+import Subprocess
+
+/// An OpenAI-compatible chat endpoint (llama-server, Ollama, LM Studio, vLLM), spoken to through
+/// curl (Debian's `curl`): fit links no HTTP stack of its own, and curl's exit codes name every
+/// network failure precisely.
+public struct Endpoint: Sendable {
+    public var baseURL: String
+    public var model: String
+    /// Per request.
+    public var timeout: Duration
+
+    public init(baseURL: String, model: String, timeout: Duration = .seconds(120)) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.model = model
+        self.timeout = timeout
+    }
+
+    public var chatURL: String {
+        if baseURL.hasSuffix("/chat/completions") { return baseURL }
+        return baseURL.hasSuffix("/v1") ? baseURL + "/chat/completions" : baseURL + "/v1/chat/completions"
+    }
+
+    /// A failure with one sentence for the user.
+    public struct Failure: Error, Sendable, Equatable { public var sentence: String }
+
+    /// One non-streaming request; the decoded JSON object of the reply.
+    public func chat(_ body: [String: Any]) async throws -> [String: Any] {
+        var b = body
+        b["model"] = model
+        b["stream"] = false
+        let (status, text) = try await post(b, stream: false).reply()
+        guard (200..<300).contains(status) else { throw Failure(sentence: "\(chatURL) answered HTTP \(status): \(Self.snippet(text))") }
+        guard let obj = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+            throw Failure(sentence: "\(chatURL) did not answer with JSON: \(Self.snippet(text))")
+        }
+        return obj
+    }
+
+    /// Streams one completion and times it: when the first token arrived, and when each after it.
+    public struct StreamTiming: Sendable, Equatable {
+        public var firstTokenSeconds: Double
+        public var tokenTimes: [Double]
+        public var promptTokens: Int?
+        public var completionTokens: Int?
+        /// llama-server's own timings when it sends them (prompt_per_second, predicted_per_second).
+        public var serverPrefillTokensPerSecond: Double?
+        public var serverDecodeTokensPerSecond: Double?
+    }
+
+    public func stream(prompt: String, maxTokens: Int) async throws -> StreamTiming {
+        let body: [String: Any] = ["model": model, "stream": true, "max_tokens": maxTokens, "temperature": 0,
+                                   "stream_options": ["include_usage": true],
+                                   "messages": [["role": "user", "content": prompt]]]
+        let r = try await post(body, stream: true)
+        let (status, text) = r.reply()
+        guard (200..<300).contains(status) else { throw Failure(sentence: "\(chatURL) answered HTTP \(status): \(Self.snippet(text))") }
+        var times: [Double] = []
+        var timing = StreamTiming(firstTokenSeconds: 0, tokenTimes: [])
+        var buffer = ""
+        for (t, chunk) in r.chunks {
+            buffer += chunk
+            while let nl = buffer.firstIndex(of: "\n") {
+                let line = buffer[..<nl].trimmingCharacters(in: .whitespaces)
+                buffer.removeSubrange(...nl)
+                guard line.hasPrefix("data:") else { continue }
+                let payload = line.dropFirst(5).trimmingCharacters(in: .whitespaces)
+                if payload == "[DONE]" { continue }
+                guard let obj = try? JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any] else {
+                    throw Failure(sentence: "\(chatURL) streamed a line that is not JSON: \(Self.snippet(String(payload)))")
+                }
+                if let usage = obj["usage"] as? [String: Any] {
+                    timing.promptTokens = usage["prompt_tokens"] as? Int
+                    timing.completionTokens = usage["completion_tokens"] as? Int
+                }
+                if let tm = obj["timings"] as? [String: Any] {
+                    timing.serverPrefillTokensPerSecond = tm["prompt_per_second"] as? Double
+                    timing.serverDecodeTokensPerSecond = tm["predicted_per_second"] as? Double
+                }
+                let choices = obj["choices"] as? [[String: Any]] ?? []
+                let delta = choices.first?["delta"] as? [String: Any]
+                let content = (delta?["content"] as? String ?? "") + (delta?["reasoning_content"] as? String ?? "")
+                if !content.isEmpty { times.append(t) }
+            }
+        }
+        guard let first = times.first else { throw Failure(sentence: "\(chatURL) streamed no tokens; is `\(model)` a chat model it serves?") }
+        timing.firstTokenSeconds = first
+        timing.tokenTimes = times
+        return timing
+    }
+
+    struct Response {
+        var chunks: [(Double, String)]
+        var exit: Int32
+        func reply() -> (Int, String) {
+            // curl -w appends "\n<status>" after the body.
+            let all = chunks.map(\.1).joined()
+            guard let nl = all.lastIndex(of: "\n"), let status = Int(all[all.index(after: nl)...].trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                return (0, all)
+            }
+            return (status, String(all[..<nl]))
+        }
+    }
+
+    func post(_ body: [String: Any], stream: Bool) async throws -> Response {
+        let data = try JSONSerialization.data(withJSONObject: body)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("fit-request-\(UUID().uuidString).json")
+        try data.write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        var args = ["-sS", "-N", "--max-time", String(Int(timeout.components.seconds)), "-H", "Content-Type: application/json",
+                    "--data-binary", "@" + file.path, "-w", "\n%{http_code}", chatURL]
+        if let key = ProcessInfo.processInfo.environment["FIT_API_KEY"], !key.isEmpty { args = ["-H", "Authorization: Bearer \(key)"] + args }
+        let start = ContinuousClock.now
+        let chunks: [(Double, String)]
+        let status: TerminationStatus
+        do {
+            let result = try await Subprocess.run(.name("curl"), arguments: Arguments(args), input: .none, output: .sequence, error: .discarded) { execution in
+                var chunks: [(Double, String)] = []
+                for try await chunk in execution.standardOutput {
+                    let s = chunk.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+                    let d = ContinuousClock.now - start
+                    chunks.append((Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18, s))
+                }
+                return chunks
+            }
+            chunks = result.closureResult
+            status = result.terminationStatus
+        } catch {
+            throw Failure(sentence: "cannot run curl to reach \(chatURL) (\(error)); install it with `apt-get install curl`")
+        }
+        guard case .exited(let code) = status else { throw Failure(sentence: "curl was killed while talking to \(chatURL)") }
+        switch code {
+        case 0: break
+        case 6: throw Failure(sentence: "\(baseURL): the host name does not resolve; check --endpoint")
+        case 7: throw Failure(sentence: "\(baseURL) refused the connection: is the server running? Start it (e.g. `llama-server -m MODEL.gguf --port 8080`) or fix --endpoint")
+        case 28: throw Failure(sentence: "\(chatURL) did not finish within \(timeout.components.seconds) s; the model may be looping or too slow (raise --timeout)")
+        case 52: throw Failure(sentence: "\(chatURL) closed the connection without a reply; check the server's log")
+        case 56: throw Failure(sentence: "\(chatURL) dropped the connection mid-reply; check the server's log")
+        default: throw Failure(sentence: "curl failed with exit code \(code) talking to \(chatURL)")
+        }
+        return Response(chunks: chunks, exit: code)
+    }
+
+    static func snippet(_ s: String) -> String {
+        let one = s.replacingOccurrences(of: "\n", with: " ")
+        return one.count > 160 ? String(one.prefix(160)) + "..." : one
+    }
+}
+
+/// Runs a task's agent loop against an endpoint: the model calls tools on the simulated project
+/// until it stops or the turn limit is reached.
+public enum AgentRunner {
+    static var tools: [[String: Any]] { [
+        tool("read_file", "Read a file of the project.", ["path": "Path of the file, relative to the project root"]),
+        tool("write_file", "Write a file of the project (replaces its whole content).",
+             ["path": "Path of the file, relative to the project root", "content": "The complete new content of the file"]),
+        tool("run_command", "Run a shell command in the project root (e.g. pytest).", ["command": "The command line"]),
+        tool("search_code", "Search the project's files for a regular expression; prints path:line: text.", ["pattern": "A regular expression"]),
+    ] }
+
+    static func tool(_ name: String, _ description: String, _ params: [String: String]) -> [String: Any] {
+        ["type": "function", "function": ["name": name, "description": description,
+                                          "parameters": ["type": "object", "required": params.keys.sorted(),
+                                                         "properties": params.mapValues { ["type": "string", "description": $0] }]]]
+    }
+
+    static let system = """
+        You are a coding agent working in a small Python project. Use the tools to read files, run commands, search \
+        the code and write fixes. Files are changed only through write_file. When the task is done, reply with a short \
+        final answer and no tool call.
+        """
+
+    public static func run(_ task: AgentTask, runIndex: Int, endpoint: Endpoint, maxTurns: Int? = nil, maxTokens: Int = 2048) async -> AgentRun {
+        var project = SimulatedProject(task)
+        var messages: [[String: Any]] = [["role": "system", "content": system], ["role": "user", "content": task.prompt]]
+        var valid = 0, invalid = 0, tokensIn = 0, tokensOut = 0, turns = 0
+        var finalAnswer = ""
+        var stop = "turn limit"
+        let start = ContinuousClock.now
+        for _ in 0..<(maxTurns ?? task.maxTurns) {
+            turns += 1
+            let reply: [String: Any]
+            do {
+                reply = try await endpoint.chat(["messages": messages, "tools": tools, "temperature": 0, "max_tokens": maxTokens])
+            } catch let f as Endpoint.Failure {
+                stop = "endpoint: " + f.sentence
+                break
+            } catch {
+                stop = "endpoint: \(error)"
+                break
+            }
+            if let usage = reply["usage"] as? [String: Any] {
+                tokensIn += usage["prompt_tokens"] as? Int ?? 0
+                tokensOut += usage["completion_tokens"] as? Int ?? 0
+            }
+            guard let message = (reply["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any] else {
+                stop = "endpoint: the reply has no choices[0].message"
+                break
+            }
+            let content = message["content"] as? String ?? ""
+            let calls = message["tool_calls"] as? [[String: Any]] ?? []
+            var assistant: [String: Any] = ["role": "assistant", "content": content]
+            if !calls.isEmpty { assistant["tool_calls"] = calls }
+            messages.append(assistant)
+            if calls.isEmpty {
+                finalAnswer = content
+                stop = "answered"
+                break
+            }
+            for (i, call) in calls.enumerated() {
+                let id = call["id"] as? String ?? "call_\(turns)_\(i)"
+                let fn = call["function"] as? [String: Any] ?? [:]
+                let name = fn["name"] as? String ?? ""
+                var result: String
+                if let argText = fn["arguments"] as? String, let data = argText.data(using: .utf8),
+                   let args = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any], SimulatedProject.toolNames.contains(name) {
+                    valid += 1
+                    result = project.call(name, arguments: args.compactMapValues { $0 as? String ?? ($0 as? CustomStringConvertible)?.description })
+                } else {
+                    invalid += 1
+                    result = SimulatedProject.toolNames.contains(name)
+                        ? "error: the arguments of \(name) are not a JSON object; send them as JSON"
+                        : "error: no tool named \(name); the tools are \(SimulatedProject.toolNames.joined(separator: ", "))"
+                }
+                messages.append(["role": "tool", "tool_call_id": id, "content": result])
+            }
+        }
+        let d = ContinuousClock.now - start
+        let passed = !stop.hasPrefix("endpoint") && AgentScoring.passed(task, files: project.files, finalAnswer: finalAnswer)
+        return AgentRun(task: task.id, tier: task.tier, run: runIndex, passed: passed, turns: turns, validToolCalls: valid,
+                        invalidToolCalls: invalid, tokensIn: tokensIn, tokensOut: tokensOut,
+                        wallSeconds: Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18, stop: stop)
+    }
+}
