@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(
             name: "FitCatalogTests", dependencies: ["FitCatalog", "FitCore", "FitTestSupport"]),
         .testTarget(
-            name: "FitProbeTests", dependencies: ["FitProbe", "FitCore"]),
+            name: "FitProbeTests", dependencies: ["FitProbe", "FitCore", .product(name: "Yams", package: "Yams")]),
         .testTarget(
             name: "FitCLITests", dependencies: ["FitCLI", "FitCore", "FitCatalog", "FitProbe"]),
     ]

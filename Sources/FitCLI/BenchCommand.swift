@@ -299,21 +299,23 @@ struct BenchAgentCommand: AsyncParsableCommand {
         catchInterrupt()
         var done: [AgentRun] = []
         let progress = FileHandle.standardError
+        let tty = isatty(STDERR_FILENO) == 1
         outer: for task in selected {
             for i in 1...runs {
                 if interrupted != 0 { break outer }
-                progress.write(Data("\r\u{1B}[K[\(done.count + 1)/\(selected.count * runs)] \(task.id) run \(i)".utf8))
+                let line = "[\(done.count + 1)/\(selected.count * runs)] \(task.id) run \(i)"
+                progress.write(Data((tty ? "\r\u{1B}[K" + line : line + "\n").utf8))
                 let r = await AgentRunner.run(task, runIndex: i, endpoint: e, maxTurns: maxTurns, maxTokens: maxTokens)
                 try store.add(agentRun: r, model: modelID, endpoint: endpoint, machine: machine.benchKey, at: isoNow())
                 done.append(r)
                 // An endpoint that is down fails every run the same way: stop after the first.
-                if r.stop.hasPrefix("endpoint"), r.turns == 1, done.count == 1 {
-                    progress.write(Data("\r\u{1B}[K".utf8))
+                if r.stop.hasPrefix("endpoint"), r.turns == 1, done.count == 1, r.stop.contains("refused") || r.stop.contains("resolve") || r.stop.contains("HTTP") {
+                    if tty { progress.write(Data("\r\u{1B}[K".utf8)) }
                     throw FitError(sentence: String(r.stop.dropFirst("endpoint: ".count)) + " (nothing recorded as a model failure)", exitCode: 1)
                 }
             }
         }
-        progress.write(Data("\r\u{1B}[K".utf8))
+        if tty { progress.write(Data("\r\u{1B}[K".utf8)) }
         if output.json {
             try printJSON(AgentBenchReport(model: modelID, endpoint: endpoint, interrupted: interrupted != 0, runs: done,
                                            evidence: AgentRun.evidence(done, model: modelID, modelName: model, endpoint: endpoint)))

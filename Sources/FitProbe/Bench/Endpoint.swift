@@ -2,10 +2,28 @@ import FitCore
 import Foundation
 import Subprocess
 
+/// Something that answers chat-completion requests: a live endpoint, or a recorded session replayed.
+public protocol ChatService: Sendable {
+    func chat(_ body: [String: Any]) async throws -> [String: Any]
+}
+
+/// Replays the replies an endpoint gave (recorded with `FIT_RECORD_CHAT=DIR`), in order.
+public final class RecordedChat: ChatService, @unchecked Sendable {
+    private var replies: [[String: Any]]
+    private let lock = NSLock()
+    public init(replies: [[String: Any]]) { self.replies = replies }
+    public func chat(_ body: [String: Any]) async throws -> [String: Any] {
+        guard let next = lock.withLock({ replies.isEmpty ? nil : replies.removeFirst() }) else {
+            throw Endpoint.Failure(sentence: "the recording has no more replies")
+        }
+        return next
+    }
+}
+
 /// An OpenAI-compatible chat endpoint (llama-server, Ollama, LM Studio, vLLM), spoken to through
 /// curl (Debian's `curl`): fit links no HTTP stack of its own, and curl's exit codes name every
 /// network failure precisely.
-public struct Endpoint: Sendable {
+public struct Endpoint: ChatService {
     public var baseURL: String
     public var model: String
     /// Per request.
@@ -34,6 +52,12 @@ public struct Endpoint: Sendable {
         guard (200..<300).contains(status) else { throw Failure(sentence: "\(chatURL) answered HTTP \(status): \(Self.snippet(text))") }
         guard let obj = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
             throw Failure(sentence: "\(chatURL) did not answer with JSON: \(Self.snippet(text))")
+        }
+        // FIT_RECORD_CHAT=DIR keeps every reply, numbered, for replay in tests.
+        if let dir = ProcessInfo.processInfo.environment["FIT_RECORD_CHAT"], !dir.isEmpty {
+            try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let n = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).count
+            try? Data(text.utf8).write(to: URL(fileURLWithPath: dir).appendingPathComponent(String(format: "reply-%04d.json", n)))
         }
         return obj
     }
@@ -171,7 +195,7 @@ public enum AgentRunner {
         final answer and no tool call.
         """
 
-    public static func run(_ task: AgentTask, runIndex: Int, endpoint: Endpoint, maxTurns: Int? = nil, maxTokens: Int = 2048) async -> AgentRun {
+    public static func run(_ task: AgentTask, runIndex: Int, endpoint: any ChatService, maxTurns: Int? = nil, maxTokens: Int = 2048) async -> AgentRun {
         var project = SimulatedProject(task)
         var messages: [[String: Any]] = [["role": "system", "content": system], ["role": "user", "content": task.prompt]]
         var valid = 0, invalid = 0, tokensIn = 0, tokensOut = 0, turns = 0
