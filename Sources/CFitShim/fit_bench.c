@@ -467,6 +467,8 @@ int fit_bench_triad(size_t bytesPerArray, int threads, int repeats, fit_bench_bw
  * chains to cover mul+add / FMA latency x issue width on current cores. */
 #if defined(__aarch64__) || defined(__arm64__)
 #define FB_FMA_ACCS 64
+#elif defined(__AVX__) /* only if someone builds with -mavx/-march: 12 ymm */
+#define FB_FMA_ACCS 96
 #else
 #define FB_FMA_ACCS 48
 #endif

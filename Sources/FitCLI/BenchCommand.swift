@@ -304,7 +304,7 @@ struct BenchAgentCommand: AsyncParsableCommand {
             for i in 1...runs {
                 if interrupted != 0 { break outer }
                 let line = "[\(done.count + 1)/\(selected.count * runs)] \(task.id) run \(i)"
-                progress.write(Data((tty ? "\r\u{1B}[K" + line : line + "\n").utf8))
+                if tty { progress.write(Data(("\r\u{1B}[K" + line).utf8)) }
                 let r = await AgentRunner.run(task, runIndex: i, endpoint: e, maxTurns: maxTurns, maxTokens: maxTokens)
                 try store.add(agentRun: r, model: modelID, endpoint: endpoint, machine: machine.benchKey, at: isoNow())
                 done.append(r)

@@ -89,7 +89,7 @@ public struct SubprocessRunner: CommandRunner {
             return try await withThrowingTaskGroup(of: Race.self) { group in
                 group.addTask {
                     let r = try await Subprocess.run(
-                        .name(tool), arguments: Arguments(arguments), environment: .inherit.updating(["PATH": path]),
+                        tool.contains("/") ? .path(.init(tool)) : .name(tool), arguments: Arguments(arguments), environment: .inherit.updating(["PATH": path]),
                         platformOptions: opts, input: .none, output: .sequence, error: .sequence
                     ) { execution in
                         child.started(execution.processIdentifier.value)
