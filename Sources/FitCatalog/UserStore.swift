@@ -69,7 +69,34 @@ public struct UserStore: Sendable {
                 t.primaryKey(["machine", "placement"])
             }
         }
+        m.registerMigration("v4: fleet") { db in
+            // Reports of other machines (`fit fleet add`): one per machine id, the newest replaces.
+            try db.create(table: "fleetMachine") { t in
+                t.primaryKey("id", .text)
+                t.column("report", .jsonText).notNull()
+                t.column("source", .text).notNull()
+                t.column("addedAt", .text).notNull()
+            }
+        }
         return m
+    }
+
+    struct FleetRow: Codable, FetchableRecord, PersistableRecord {
+        static let databaseTableName = "fleetMachine"
+        var id: String
+        var report: MachineReport
+        var source: String, addedAt: String
+    }
+
+    /// Adds or replaces reports in one transaction: all of them or none.
+    public func addToFleet(_ reports: [(MachineReport, String)], at date: String) throws {
+        try db.write { db in
+            for (r, source) in reports { try FleetRow(id: r.machine.id, report: r, source: source, addedAt: date).save(db) }
+        }
+    }
+
+    public func fleet() throws -> [(report: MachineReport, source: String, addedAt: String)] {
+        try db.read { db in try FleetRow.order(Column("id")).fetchAll(db).map { ($0.report, $0.source, $0.addedAt) } }
     }
 
     struct HardwareRow: Codable, FetchableRecord, PersistableRecord {

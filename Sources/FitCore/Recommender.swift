@@ -282,7 +282,7 @@ public enum Recommender {
             .sorted { ($0.1.low >= tier.adequateSuccess ? 0 : 1, $0.0.needsBytes, $0.0.model) < ($1.1.low >= tier.adequateSuccess ? 0 : 1, $1.0.needsBytes, $1.0.model) }
         for (u, e) in better.prefix(2) {
             let gib = (Double(u.needsBytes) / 1_073_741_824).rounded(.up)
-            out.append("With about \(NumberText.format(gib, digits: 0)) GiB of GPU memory, \(u.model) (\(u.quant.rawValue), expected \(pct(e.mean)) at \(tier.id) work\(e.low >= tier.adequateSuccess ? ", adequate" : "")) would fit at \(options.context.short) context.")
+            out.append("With about \(NumberText.format(gib, digits: 0)) GiB of usable GPU (or unified) memory, \(u.model) (\(u.quant.rawValue), expected \(pct(e.mean)) at \(tier.id) work\(e.low >= tier.adequateSuccess ? ", adequate" : "")) would fit at \(options.context.short) context; it does not fit here.")
         }
         // The other condition: a harness (or none) changes the picture.
         if let best {

@@ -132,7 +132,7 @@ struct ChooseScenarioTests {
         let r = try Fit.run(["choose", "--tier", "basic", "--local-only", "--ram", "1GiB", "--machine", vmMachine])
         #expect(r.code == 0, "\(r.stderr)")
         #expect(r.stdout.contains("Best local: none. No model with evidence for basic work fits on this machine at 32k context."))
-        #expect(r.stdout.contains("GiB of GPU memory, qwen3.5-27b"), "names what a good model would need")
+        #expect(r.stdout.contains("GiB of usable GPU (or unified) memory, qwen3.5-27b"), "names what a good model would need")
         let j = try Fit.run(["choose", "--tier", "basic", "--local-only", "--ram", "1GiB", "--machine", vmMachine, "--json"]).json()
         #expect(j["bestLocal"] is NSNull && j["firstChoice"] is NSNull)
         #expect(j["localAdequate"] as? Bool == false)

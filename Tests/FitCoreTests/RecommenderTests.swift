@@ -167,7 +167,7 @@ struct RankingTests {
         let choice = Recommender.choose(tier: basic, book: book, evidence: e, locals: [local("local-bad")],
                                         unfit: [UnfitOption(model: "big", name: "Big", quant: .q4_K_M, needsBytes: 47 * 1_073_741_824)],
                                         unrated: [], cloud: [], options: ChooseOptions(context: TokenCount(32768)))
-        #expect(choice.whatWouldChange.contains { $0.hasPrefix("With about 47 GiB of GPU memory, big") })
+        #expect(choice.whatWouldChange.contains { $0.hasPrefix("With about 47 GiB of usable GPU (or unified) memory, big") })
         #expect(choice.whatWouldChange.contains { $0.hasPrefix("Through a coding harness (--harness), local-bad") && $0.contains("9/9") })
     }
 }
