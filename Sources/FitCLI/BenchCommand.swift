@@ -411,7 +411,7 @@ struct BenchHardwareCommand: AsyncParsableCommand {
         t.add(["memory triad (STREAM)", "\(NumberText.format(result.triadGBs, digits: 1)) GB/s",
                theoretical.map { "theoretical \(NumberText.format($0, digits: 0)) GB/s: \(Int((result.triadGBs / $0 * 100).rounded()))% of it" } ?? "used for CPU decode from now on"])
         t.add(["FP32 FMA, one core", "\(NumberText.format(result.singleCoreGFLOPS, digits: 1)) GFLOP/s", ""])
-        t.add(["FP32 FMA, all cores", "\(NumberText.format(result.allCoresGFLOPS, digits: 1)) GFLOP/s", "a quarter of it is used for CPU prefill"])
+        t.add(["FP32 FMA, all cores", "\(NumberText.format(result.allCoresGFLOPS, digits: 1)) GFLOP/s", "portable build (no -march): fit plans CPU prefill with it"])
         t.add(["synthetic decode (Q8_0)", "\(NumberText.format(result.decodeTokensPerSecond, digits: 1)) tokens/s",
                "\(NumberText.format(result.decodeGBs, digits: 1)) GB/s over \(result.decodeWeightBytes >> 20) MiB\(modelNote): the CPU's upper bound"])
         print(t.render(style: output.style), terminator: "")

@@ -41,7 +41,8 @@ struct PlanCommand: AsyncParsableCommand {
         let (target, planOptions) = try runtimeSetting(options, model: entry.architecture, machine: machine)
         var report = PlanReport.make(model: entry, scheme: scheme, options: planOptions, target: target)
         report.throughput = try Self.throughput(model: entry, scheme: scheme, verdict: report.verdict, machine: machine, catalog: catalog,
-                                                options: planOptions, prompt: prompt, depth: depth, catalogOptions: catalogOptions)
+                                                options: planOptions, prompt: prompt, depth: depth, catalogOptions: catalogOptions,
+                                                gpuShare: Double(report.gpuLayers) / Double(max(1, report.totalLayers)))
         if output.json {
             try printJSON(report)
         } else {
@@ -52,15 +53,36 @@ struct PlanCommand: AsyncParsableCommand {
     /// Decode and prefill speed when the whole model runs on GPUs whose bandwidth and FP16 throughput
     /// the hardware table knows; otherwise a sentence saying what cannot be estimated yet.
     static func throughput(model m: CatalogModel, scheme: QuantScheme, verdict: Verdict, machine: MachineDescription, catalog: Catalog,
-                           options: PlanOptions, prompt: Int, depth: Int?, catalogOptions: CatalogOptions) throws -> PlanReport.ThroughputReport {
+                           options: PlanOptions, prompt: Int, depth: Int?, catalogOptions: CatalogOptions,
+                           gpuShare: Double = 1) throws -> PlanReport.ThroughputReport {
         guard prompt > 0, prompt <= TokenCount.absurd.count else { throw FitError.usage("--prompt \(prompt) must be a positive token count") }
         let d = depth ?? options.context.count
         guard d >= 0 else { throw FitError.usage("--depth \(d) must be zero or a positive token count") }
         func none(_ why: String) -> PlanReport.ThroughputReport {
             .init(prompt: prompt, depth: d, note: why)
         }
+        if verdict == .partial || verdict == .ram, let calibration = catalog.calibration {
+            // Part or all of the model reads from RAM: each side at its own bandwidth.
+            let host = hostSpeed(machine: machine)
+            let tensors = TensorLayout(m.architecture).tensors
+            let work = TokenWork(architecture: m.architecture, weights: m.weights(scheme, tensors: tensors), quantized: !scheme.isFloat)
+            let share = verdict == .ram ? 0 : gpuShare
+            let gpu = ListCommand.speedBasis(machine: machine, catalog: catalog)?.device
+            if share > 0, gpu == nil { return none("no estimate: the GPU's bandwidth and FP16 throughput are not in the hardware table") }
+            let active = Double(m.architecture.activeParameters(tensors))
+            let prefill = ThroughputEstimator.prefillOffloaded(work, activeParameters: active, gpuShare: share, gpu: gpu, host: host, prompt: prompt, depth: 0, calibration: calibration)
+            let factor = machineCalibration(machine).first { $0.placement == verdict.rawValue }
+            let hostNote = host.measured ? "RAM at \(NumberText.format(host.bandwidthGBs, digits: 0)) GB/s measured by fit bench hardware"
+                : "RAM at an assumed \(NumberText.format(host.bandwidthGBs, digits: 0)) GB/s (run `fit bench hardware` to measure it)"
+            return .init(decodeTokensPerSecond: ThroughputEstimator.decodeOffloaded(work, gpuShare: share, gpu: gpu, host: host, depth: 0, calibration: calibration).map { $0 * (factor?.decodeFactor ?? 1) },
+                         decodeTokensPerSecondAtContext: ThroughputEstimator.decodeOffloaded(work, gpuShare: share, gpu: gpu, host: host, depth: d, calibration: calibration).map { $0 * (factor?.decodeFactor ?? 1) },
+                         prefillTokensPerSecond: prefill.map { $0 * (factor?.prefillFactor ?? 1) },
+                         timeToFirstTokenSeconds: prefill.map { Double(prompt) / ($0 * (factor?.prefillFactor ?? 1)) }, prompt: prompt, depth: d,
+                         device: verdict == .ram ? "CPU" : "GPU + CPU (\(Int((share * 100).rounded()))% of layers on the GPU)",
+                         note: "estimated with \(hostNote)\(factor != nil ? ", corrected by this machine's fit bench runtime" : ""); CPU and offloaded speeds are rougher than full-GPU ones")
+        }
         guard verdict == .gpu else {
-            return none("no estimate: speed is estimated only when the whole model runs on the GPU (CPU bandwidth is measured by `fit bench`, not yet here)")
+            return none("no estimate: the model does not fit")
         }
         guard let gpu = machine.gpus.first, let bw = gpu.memoryBandwidthGBs?.value,
               let spec = gpu.name.value.flatMap({ catalog.hardwareResolver.match(name: $0, memory: gpu.memoryTotal.value) }) else {

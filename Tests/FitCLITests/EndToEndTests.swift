@@ -382,9 +382,20 @@ struct SpeedEndToEndTests {
         #expect(rows.filter { $0["verdict"] as? String != "fits-on-gpu" }.allSatisfy { $0["decodeTokensPerSecond"] is NSNull })
     }
 
-    @Test("on a CPU: no number it cannot stand behind, and it says why")
+    @Test("on a CPU: an estimate from RAM bandwidth, saying it was assumed until fit bench hardware measures it")
     func cpu() throws {
         let r = try Fit.run(["plan", "llama3.1:8b", "--json", "--machine", vmMachine])
+        let t = try r.json()["throughput"] as? [String: Any]
+        let decode = t?["decodeTokensPerSecond"] as? Double ?? 0
+        // Q4_K_M 8B reads ~4.6 GB per token: at most 60 GB/s / 4.6 GB = 13 t/s, and above 1.
+        #expect(decode > 1 && decode < 13)
+        #expect((t?["note"] as? String)?.contains("assumed 60 GB/s (run `fit bench hardware`") == true)
+        #expect(t?["device"] as? String == "CPU")
+    }
+
+    @Test("partial offload onto a GPU the hardware table does not know: no number it cannot stand behind, and it says why")
+    func unknownGPU() throws {
+        let r = try Fit.run(["plan", "llama3.1:8b", "--ctx", "64k", "--json", "--machine", vmMachine, "--vram", "6GiB"])
         let t = try r.json()["throughput"] as? [String: Any]
         #expect(t?["decodeTokensPerSecond"] == nil || t?["decodeTokensPerSecond"] is NSNull)
         #expect((t?["note"] as? String)?.hasPrefix("no estimate") == true)
