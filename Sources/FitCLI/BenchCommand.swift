@@ -87,14 +87,33 @@ struct BenchRuntimeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("CPU threads for llama-bench (default: physical cores).", valueName: "n"))
     var threads: Int?
 
+    @Option(name: .long, help: ArgumentHelp("For a catalog model not on disk: the quant of the synthetic GGUF (default Q4_K_M).", valueName: "quant"))
+    var quant: String?
+
+    @Option(name: .customLong("synthetic-dir"), help: ArgumentHelp("Where to write a synthetic GGUF (default: the temporary folder); it is deleted afterwards.", valueName: "dir"))
+    var syntheticDir: String?
+
     @OptionGroup var machineOptions: MachineOptions
     @OptionGroup var catalogOptions: CatalogOptions
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
+        signal(SIGXFSZ, SIG_IGN)  // a file-size limit (a full disk's cousin) becomes EFBIG, answered in a sentence, not a kill
         guard (1...32768).contains(prompt) else { throw FitError.usage("--prompt \(prompt) must be between 1 and 32768 tokens") }
         guard (1...4096).contains(gen) else { throw FitError.usage("--gen \(gen) must be between 1 and 4096 tokens") }
-        let path = try Self.modelFile(model)
+        let catalogForModel = try catalogOptions.load()
+        var synthetic: (path: String, notes: [String])?
+        let path: String
+        if let found = try Self.modelFile(model, catalog: catalogForModel) {
+            path = found
+        } else {
+            guard endpoint == nil else {
+                throw FitError.usage("\(model) is not on disk: a synthetic GGUF can be measured through llama-bench, not through --endpoint (the server would need to load it)")
+            }
+            synthetic = try Self.writeSynthetic(model, quant: quant, catalog: catalogForModel, directory: syntheticDir)
+            path = synthetic!.path
+        }
+        defer { if let synthetic { try? FileManager.default.removeItem(atPath: synthetic.path) } }
         let gguf: GGUFModel
         do { gguf = try GGUFLoader.model(at: path) } catch { throw FitError.usage("\(model): \(error.description)") }
         let catalog = try catalogOptions.load()
@@ -125,7 +144,9 @@ struct BenchRuntimeCommand: AsyncParsableCommand {
         } else {
             let tool = try Self.llamaBenchPath(llamaBench)
             let n = threads ?? machine.cpu.physicalCores.value ?? 4
-            let r = await SubprocessRunner().run(tool, ["-m", path, "-p", String(prompt), "-n", String(gen), "-r", "2", "-t", String(n), "-o", "json"],
+            // A synthetic model is read into memory (no mmap): mapped holes would read one shared zero page.
+            let r = await SubprocessRunner().run(tool, ["-m", path, "-p", String(prompt), "-n", String(gen), "-r", "2", "-t", String(n), "-o", "json"]
+                                                    + (synthetic != nil ? ["--load-mode", "none"] : []),
                                                  timeout: .seconds(600))
             guard case .exited(0) = r.ending else {
                 throw FitError(sentence: "llama-bench failed on \(path) (\(r.ending)): \(r.stderr.split(separator: "\n").last ?? "")", exitCode: 1)
@@ -133,7 +154,7 @@ struct BenchRuntimeCommand: AsyncParsableCommand {
             guard let rows = LlamaBenchOutput.parse(r.stdout) else {
                 throw FitError(sentence: "llama-bench printed no JSON results for \(path); run it by hand to see why", exitCode: 1)
             }
-            measured.runtime = "llama-bench (\(n) threads)"
+            measured.runtime = "llama-bench (\(n) threads)" + (synthetic != nil ? ", synthetic GGUF of \(model)" : "")
             measured.prefillTokensPerSecond = rows.first { $0.prompt > 0 && $0.gen == 0 }?.tokensPerSecond
             measured.decodeTokensPerSecond = rows.first { $0.gen > 0 && $0.prompt == 0 }?.tokensPerSecond
         }
@@ -151,6 +172,7 @@ struct BenchRuntimeCommand: AsyncParsableCommand {
             try printJSON(RuntimeBenchReport(measurement: measured, checks: checks, recalibrated: calibration))
         } else {
             print("\(measured.model) (\(measured.quant ?? "?")) through \(measured.runtime), \(measured.placement ?? "")")
+            for note in synthetic?.notes ?? [] { print("  synthetic model: \(note)") }
             print("  prefill: \(measured.prefillTokensPerSecond.map { NumberText.format($0, digits: 1) } ?? "-") t/s over \(measured.promptTokens) tokens; decode: \(measured.decodeTokensPerSecond.map { NumberText.format($0, digits: 1) } ?? "-") t/s over \(measured.generatedTokens)")
             for c in checks { print("  " + c.sentence) }
             if checks.isEmpty { print("  fit has no prediction for this placement to check (\(prediction.note))") }
@@ -160,9 +182,9 @@ struct BenchRuntimeCommand: AsyncParsableCommand {
         }
     }
 
-    /// A .gguf path, or an installed model found by `fit catalog scan`.
-    static func modelFile(_ name: String) throws -> String {
-        if name.hasSuffix(".gguf") || name.contains("/") {
+    /// A .gguf path, or an installed model found by `fit catalog scan`; nil for a catalog model that is not on disk.
+    static func modelFile(_ name: String, catalog: Catalog) throws -> String? {
+        if name.hasSuffix(".gguf") || (name.contains("/") && FileManager.default.fileExists(atPath: name)) {
             guard FileManager.default.fileExists(atPath: name) else { throw FitError.usage("\(name): no such file; give a .gguf path") }
             return name
         }
@@ -170,7 +192,40 @@ struct BenchRuntimeCommand: AsyncParsableCommand {
            let found = try? UserStore.open(at: path).installed().first(where: { $0.path.hasSuffix(".gguf") && ($0.catalogModel == name || $0.name == name) }) {
             return found.path
         }
-        throw FitError.usage("\(name) is not a .gguf file nor a model `fit catalog scan` found on disk; download it, or give its .gguf path (writing a synthetic GGUF of a catalog model's shape is not built yet)")
+        if case .found = catalog.resolver.resolve(name) { return nil }
+        throw FitError.usage("\(name) is not a .gguf file, a model `fit catalog scan` found, nor a catalog model; see `fit catalog search \(name)`")
+    }
+
+    /// Writes a GGUF of the catalog model's shape with zero weights, as a sparse file.
+    static func writeSynthetic(_ name: String, quant: String?, catalog: Catalog, directory: String?) throws -> (path: String, notes: [String]) {
+        guard case .found(let m, let q) = catalog.resolver.resolve(name) else { throw FitError.usage("\(name) is not in the catalog") }
+        var scheme = q ?? m.defaultQuant
+        if let quant {
+            guard let s = QuantScheme.named(quant) else { throw FitError.usage("--quant \(quant) is not a quant fit knows; use e.g. Q4_K_M or Q8_0") }
+            scheme = s
+        }
+        let layout: SyntheticGGUF.Layout
+        do { layout = try SyntheticGGUF.make(m, scheme: scheme) } catch {
+            throw FitError.usage("cannot write a synthetic GGUF of \(m.id): \(error.reason); measure a real file instead")
+        }
+        let dir = directory ?? FileManager.default.temporaryDirectory.path
+        let path = dir + "/fit-synthetic-\(m.id)-\(scheme.rawValue)-\(getpid()).gguf"
+        let fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0o600)
+        guard fd >= 0 else { throw FitError.usage("--synthetic-dir \(dir) is not writable; choose another folder") }
+        defer { close(fd) }
+        let wrote = layout.header.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        // The weights are a hole: no disk is written for them on filesystems with sparse files.
+        var err: Int32 = 0
+        if wrote < 0 { err = errno } else if wrote < layout.header.count { err = ENOSPC }  // a short write: the disk (or a size limit) ran out
+        else if ftruncate(fd, off_t(layout.fileBytes)) != 0 { err = errno }
+        if err != 0 {
+            unlink(path)
+            if err == ENOSPC || err == EFBIG {
+                throw FitError(sentence: "the disk at \(dir) is too small for the \(ByteCount(layout.fileBytes)) synthetic \(m.id) \(scheme.rawValue); free space or pass --synthetic-dir on a larger disk", exitCode: 1)
+            }
+            throw FitError(sentence: "cannot write the synthetic GGUF at \(path) (\(String(cString: strerror(err)))); choose another --synthetic-dir", exitCode: 1)
+        }
+        return (path, ["zero weights in \(m.id)'s shape as a llama-architecture model (\(scheme.rawValue), \(ByteCount(layout.tensorBytes)))"] + layout.approximations)
     }
 
     static func llamaBenchPath(_ given: String?) throws -> String {

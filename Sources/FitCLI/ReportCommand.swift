@@ -39,8 +39,7 @@ struct ReportCommand: AsyncParsableCommand {
         let evidence = try catalogOptions.evidence().withMachineRuns(machine)
         var hostname: String? = nil
         if !redact && machineOptions.machine == nil && machineOptions.hardware == nil {
-            var buf = [CChar](repeating: 0, count: 256)
-            if gethostname(&buf, 255) == 0 { hostname = String(cString: buf) }
+            hostname = ProcessInfo.processInfo.hostName
         }
         let day = date ?? String(isoNow().prefix(10))
         let report = try Self.build(machine: machine, catalog: catalog, evidence: evidence, contexts: contexts.sorted(), hostname: hostname,

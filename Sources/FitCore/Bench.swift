@@ -81,7 +81,8 @@ public struct PredictionCheck: Codable, Sendable, Equatable {
         if abs(err) > tolerance {
             switch placement {
             case "ram-only" where !hostMeasured:
-                cause = "bandwidth: the RAM bandwidth was assumed, not measured (run `fit bench hardware`)"
+                cause = what == "prefill" ? "compute: the CPU's FLOP/s were assumed, not measured (run `fit bench hardware`)"
+                    : "bandwidth: the RAM bandwidth was assumed, not measured (run `fit bench hardware`)"
             case "ram-only":
                 cause = what == "prefill" ? "efficiency: the CPU's achieved share of its FMA peak" : "efficiency: small models on few cores are bound by per-layer overhead, not by bandwidth"
             case "partial-offload":

@@ -83,6 +83,21 @@ struct BenchEndToEndTests {
         }
     }
 
+    @Test("fit bench runtime of a catalog model not on disk: a synthetic GGUF of its shape, measured and deleted")
+    func runtimeSynthetic() throws {
+        let r = try fit(["bench", "runtime", "smollm2-135m-instruct", "--llama-bench", llamaBin + "/llama-bench", "--prompt", "64", "--gen", "8", "--json"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let m = try r.json()["measurement"] as? [String: Any] ?? [:]
+        #expect((m["runtime"] as? String ?? "").contains("synthetic GGUF of smollm2-135m-instruct"))
+        #expect((m["decodeTokensPerSecond"] as? Double ?? 0) > 0)
+        let left = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("fit-synthetic-smollm2") }
+        #expect(left.isEmpty, "the synthetic file is deleted: \(left)")
+        // A disk too small (here: a file-size limit) is a clear sentence, not a crash.
+        let small = try Fit.run(["sh", "-c", "ulimit -f 1024; exec \"$0\" \"$@\"", Fit.binary, "bench", "runtime", "qwen3-0.6b", "--llama-bench",
+                                 llamaBin + "/llama-bench", "--machine", vmMachine].dropFirst().map { $0 }, env: ["FIT_DATA_DIR": data], executable: "/bin/sh")
+        #expect(small.code == 1 && small.stderr.contains("is too small for the"), "\(small.stderr)")
+    }
+
     @Test("fit bench runtime and agent through llama-server's OpenAI endpoint: streamed timing, tool-calling tasks, results kept as evidence")
     func endpoint() throws {
         let server = try LlamaServer()

@@ -17,9 +17,9 @@ struct Fit {
         return packageRoot.appendingPathComponent(".build/debug/fit").path
     }
 
-    static func run(_ args: [String], env: [String: String] = [:]) throws -> Fit {
+    static func run(_ args: [String], env: [String: String] = [:], executable: String? = nil) throws -> Fit {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
+        p.executableURL = URL(fileURLWithPath: executable ?? binary)
         p.arguments = args
         var environment = ProcessInfo.processInfo.environment
         environment["FIT_CACHE_DIR"] = FileManager.default.temporaryDirectory.appendingPathComponent("fit-e2e-cache").path

@@ -138,3 +138,38 @@ struct SplitMix64 {
         return z ^ (z >> 31)
     }
 }
+
+@Suite("Synthetic GGUFs: a catalog model's shape with zero weights")
+struct SyntheticGGUFTests {
+    @Test("written, read back by fit's own GGUF reader: same layers, widths, heads and vocabulary, and the recipe's tensor bytes",
+          arguments: ["smollm2-135m-instruct", "qwen3-0.6b", "qwen3-30b-a3b", "llama-3.1-8b-instruct"])
+    func roundTrip(id: String) throws {
+        let catalog = try CatalogLoader(directory: repoCatalog, cacheDirectory: nil).load()
+        let m = try #require(catalog.models.first { $0.id == id })
+        let layout = try SyntheticGGUF.make(m, scheme: .q4_K_M)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fit-synthetic-\(UUID().uuidString).gguf").path
+        FileManager.default.createFile(atPath: path, contents: Data(layout.header))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try h.truncate(atOffset: UInt64(layout.fileBytes))
+        try h.close()
+        let g = try GGUFLoader.model(at: path)
+        #expect(g.architectureName == "llama")
+        #expect(g.architecture.layers == m.architecture.layers && g.architecture.hiddenSize == m.architecture.hiddenSize)
+        #expect(g.architecture.heads == m.architecture.heads && g.architecture.kvHeads == m.architecture.kvHeads)
+        #expect(g.architecture.headDim == m.architecture.headDim && g.architecture.vocabSize == m.architecture.vocabSize)
+        #expect(g.architecture.moe?.experts == m.architecture.moe?.experts)
+        #expect(g.fileType == "Q4_K_M")
+        // The recipe's bytes, within alignment padding of each tensor.
+        let recipe = m.weights(.q4_K_M).fileTensorBytes
+        let tensors = Int64(TensorLayout(m.architecture).tensors.count)
+        #expect(abs(layout.tensorBytes - recipe) <= 32 * tensors + recipe / 100, "\(layout.tensorBytes) vs \(recipe)")
+    }
+
+    @Test("architectures a llama stand-in cannot express are refused with the reason", arguments: ["deepseek-v3", "qwen3-next-80b-a3b-instruct"])
+    func refused(id: String) throws {
+        let catalog = try CatalogLoader(directory: repoCatalog, cacheDirectory: nil).load()
+        let m = try #require(catalog.models.first { $0.id == id })
+        #expect(throws: SyntheticGGUF.Unsupported.self) { try SyntheticGGUF.make(m, scheme: .q4_K_M) }
+    }
+}
