@@ -43,6 +43,9 @@ struct PlanCommand: AsyncParsableCommand {
         report.throughput = try Self.throughput(model: entry, scheme: scheme, verdict: report.verdict, machine: machine, catalog: catalog,
                                                 options: planOptions, prompt: prompt, depth: depth, catalogOptions: catalogOptions,
                                                 gpuShare: Double(report.gpuLayers) / Double(max(1, report.totalLayers)))
+        if let t = report.throughput, let tiers = try? catalogOptions.evidence().tiers {
+            report.throughput?.agentTasks = Self.agentTasks(t, tiers: tiers)
+        }
         if output.json {
             try printJSON(report)
         } else {
@@ -105,6 +108,18 @@ struct PlanCommand: AsyncParsableCommand {
                      prefillTokensPerSecond: prefill, timeToFirstTokenSeconds: prefill.map { Double(prompt) / $0 },
                      prompt: prompt, depth: d, device: "\(spec.name), \(gpu.backend.rawValue)",
                      note: "estimated from \(NumberText.format(bw, digits: 0)) GB/s and \(NumberText.format(spec.fp16TFLOPS, digits: 0)) FP16 TFLOPS with efficiencies fitted on \(rows) measured rows (fit validate throughput)", measured: measured)
+    }
+
+    /// Minutes for a typical task of each tier (Catalog/tiers budgets): the task's unique input
+    /// prefilled once (prompt cache), its output decoded at the mean of the empty and full-context speeds.
+    static func agentTasks(_ t: PlanReport.ThroughputReport, tiers: TierBook) -> [PlanReport.AgentTask] {
+        guard let pre = t.prefillTokensPerSecond, pre > 0, let d0 = t.decodeTokensPerSecond, let d1 = t.decodeTokensPerSecondAtContext else { return [] }
+        let decode = (d0 + d1) / 2
+        return tiers.tiers.sorted { $0.rank < $1.rank }.map { tier in
+            let b = tier.budget
+            return .init(tier: tier.id, inputTokens: b.uniqueInputTokens, outputTokens: b.outputTokens,
+                         minutes: (Double(b.uniqueInputTokens) / pre + Double(b.outputTokens) / decode) / 60)
+        }
     }
 
     /// The runtime preset's target and the context it defaults to.
@@ -216,6 +231,11 @@ struct PlanCommand: AsyncParsableCommand {
             } else {
                 out += "Speed: \(t.note)\n"
             }
+            if !t.agentTasks.isEmpty {
+                out += "An agent task (prompt-cached input, output; Catalog/tiers): " + t.agentTasks.map {
+                    "\($0.tier) ~\(NumberText.format($0.minutes, digits: $0.minutes < 10 ? 1 : 0)) min (\(TokenCount($0.inputTokens).short) in, \(TokenCount($0.outputTokens).short) out)"
+                }.joined(separator: ", ") + ".\n"
+            }
             for m in t.measured {
                 out += "  measured: \(m.test) \(NumberText.format(m.tokensPerSecond, digits: 1)) tokens/s on \(m.hardware), \(m.backend)  [\(m.source)]\n"
             }
@@ -264,6 +284,15 @@ struct PlanReport: Encodable {
         var note: String
         /// Measurements of this model, quant and GPU in the catalog: when we know better than the estimate.
         var measured: [Measured] = []
+        /// Minutes for a typical agent task per tier.
+        var agentTasks: [AgentTask] = []
+    }
+
+    struct AgentTask: Encodable {
+        var tier: String
+        var inputTokens: Int
+        var outputTokens: Int
+        var minutes: Double
     }
 
     struct Measured: Encodable {
