@@ -455,7 +455,7 @@ struct BenchHardwareCommand: AsyncParsableCommand {
         }
         if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         try store.add(hardware: result, machine: machine.benchKey)
-        let theoretical: Double? = nil  // the probe does not read DIMM speeds yet (dmidecode needs root)
+        let theoretical = ProbeCommand.theoreticalRAMBandwidth(machine)  // unified memory: the table's figure; DIMM speeds are not probed
         if output.json {
             try printJSON(HardwareBenchReport(measurement: result, theoreticalBandwidthGBs: theoretical, machine: machine.benchKey))
             return

@@ -32,7 +32,7 @@ struct ProbeCommand: AsyncParsableCommand {
             var text = Self.render(machine, style: output.style)
             if let path = UserStore.defaultPath(environment: ProcessInfo.processInfo.environment), FileManager.default.fileExists(atPath: path),
                let hw = try? UserStore.open(at: path).hardware(machine: machine.benchKey) {
-                text += Self.measured(hw)
+                text += Self.measured(hw, theoretical: Self.theoreticalRAMBandwidth(machine))
             } else {
                 text += "Measured: nothing yet; `fit bench hardware` measures RAM bandwidth and CPU speed (fit assumes 60 GB/s until then).\n"
             }
@@ -40,11 +40,17 @@ struct ProbeCommand: AsyncParsableCommand {
         }
     }
 
+    /// On unified-memory machines the GPU's table bandwidth is the RAM's.
+    static func theoreticalRAMBandwidth(_ m: MachineDescription) -> Double? {
+        m.gpus.first { $0.unifiedMemory }?.memoryBandwidthGBs?.value
+    }
+
     /// `fit bench hardware`'s figures beside what the probe read.
-    static func measured(_ hw: HardwareMeasurement) -> String {
+    static func measured(_ hw: HardwareMeasurement, theoretical: Double?) -> String {
         "Measured by `fit bench hardware` (\(hw.measuredAt)): RAM bandwidth \(NumberText.format(hw.triadGBs, digits: 1)) GB/s (triad; copy \(NumberText.format(hw.copyGBs, digits: 1))), "
             + "CPU \(NumberText.format(hw.allCoresGFLOPS, digits: 0)) GFLOP/s FP32 on \(hw.threads) threads, synthetic Q8_0 decode \(NumberText.format(hw.decodeTokensPerSecond, digits: 1)) tokens/s over \(hw.decodeWeightBytes >> 20) MiB; "
-            + "the theoretical RAM bandwidth is not probed (DIMM speeds need root).\n"
+            + (theoretical.map { "theoretical \(NumberText.format($0, digits: 0)) GB/s (hardware table, unified memory): \(Int((hw.triadGBs / $0 * 100).rounded()))% of it reached.\n" }
+               ?? "the theoretical RAM bandwidth of a CPU with its own DIMMs is not probed (their speed and channel count need root and SMBIOS).\n")
     }
 
     static func fact<T>(_ f: Fact<T>, _ show: (T) -> String) -> String {
