@@ -114,7 +114,8 @@ struct ChooseCommand: AsyncParsableCommand {
         // (seed 000) and no evidence covers it.
         let speed = ListCommand.speedBasis(machine: machine, catalog: catalog)
         let host = hostSpeed ?? HostSpeed.assumed(physicalCores: machine.cpu.physicalCores.value)
-        let power = machine.gpus.first?.name.value.flatMap { catalog.hardwareResolver.match(name: $0, memory: machine.gpus.first?.memoryTotal.value)?.powerW }
+        let gpuSpec = machine.gpus.first?.name.value.flatMap { catalog.hardwareResolver.match(name: $0, memory: machine.gpus.first?.memoryTotal.value) }
+        let power = gpuSpec?.powerW
         let rows = FitList.evaluate(models: localModels, target: target, options: options).filter { !$0.quant.isBelowFourBits }
         let byID = Dictionary(uniqueKeysWithValues: localModels.map { ($0.id, $0) })
         var locals: [LocalOption] = [], unfit: [UnfitOption] = [], unrated: [String] = []
@@ -124,6 +125,7 @@ struct ChooseCommand: AsyncParsableCommand {
             if let best = Self.agentBuild(builds) {
                 guard rated else { unrated.append(id); continue }
                 var decode: Double?, prefill: Double?
+                var speedMeasured = false
                 let tensors = TensorLayout(m.architecture).tensors
                 let work = TokenWork(architecture: m.architecture, weights: m.weights(best.quant, tensors: tensors), quantized: !best.quant.isFloat)
                 let active = Double(m.architecture.activeParameters(tensors))
@@ -131,6 +133,23 @@ struct ChooseCommand: AsyncParsableCommand {
                     decode = ThroughputEstimator.decode(work, on: speed.device, depth: context.count / 2, calibration: speed.calibration)
                     prefill = ThroughputEstimator.prefill(work, activeParameters: active, on: speed.device, prompt: 2048, depth: context.count / 2,
                                                           calibration: speed.calibration)
+                    // A measured row of the same model, quant and GPU beats the estimate: its empty-context
+                    // figure, carried to mid-task depth by the estimate's own ratio.
+                    if let hw = gpuSpec?.id {
+                        func measured(_ test: String) -> Double? {
+                            evidence.throughput.filter { $0.model == id && $0.hardware == hw && ($0.gpuCount ?? 1) == 1 && $0.test.hasPrefix(test) && !$0.test.contains("@")
+                                && QuantScheme.named($0.quant ?? "") == best.quant }.map(\.tokensPerSecond).max()
+                        }
+                        if let tg = measured("tg"), let d = decode,
+                           let d0 = ThroughputEstimator.decode(work, on: speed.device, depth: 0, calibration: speed.calibration), d0 > 0 {
+                            decode = tg * d / d0
+                            speedMeasured = true
+                        }
+                        if let pp = measured("pp"), let p = prefill,
+                           let p0 = ThroughputEstimator.prefill(work, activeParameters: active, on: speed.device, prompt: 512, depth: 0, calibration: speed.calibration), p0 > 0 {
+                            prefill = pp * p / p0
+                        }
+                    }
                 } else if let calibration = catalog.calibration, best.verdict == .partial || best.verdict == .ram {
                     let share = best.verdict == .ram ? 0 : Double(best.gpuLayers) / Double(max(1, best.totalLayers))
                     decode = ThroughputEstimator.decodeOffloaded(work, gpuShare: share, gpu: speed?.device, host: host, depth: context.count / 2,
@@ -143,8 +162,10 @@ struct ChooseCommand: AsyncParsableCommand {
                     decode = decode.map { $0 * c.decodeFactor }
                     prefill = prefill.map { $0 * c.prefillFactor }
                 }
-                locals.append(LocalOption(model: id, name: m.name, quant: best.quant, verdict: best.verdict, memory: best.memory,
-                                          decodeTokensPerSecond: decode, prefillTokensPerSecond: prefill, powerW: power))
+                var option = LocalOption(model: id, name: m.name, quant: best.quant, verdict: best.verdict, memory: best.memory,
+                                         decodeTokensPerSecond: decode, prefillTokensPerSecond: prefill, powerW: power)
+                option.speedMeasured = speedMeasured
+                locals.append(option)
             } else if rated, let smallest = builds.min(by: { $0.memory.totalBytes < $1.memory.totalBytes }) {
                 unfit.append(UnfitOption(model: id, name: m.name, quant: smallest.quant, needsBytes: smallest.memory.totalBytes))
             }
@@ -264,6 +285,8 @@ struct ChooseReport: Encodable {
         var expectedSuccess: Double, successLow: Double, successHigh: Double, effectiveRuns: Double, observedRuns: Double, observedPasses: Double
         var priorMean: Double?
         var verdict: String?, memoryBytes: Int64?, decodeTokensPerSecond: Double?, prefillTokensPerSecond: Double?
+        /// "measured": from a catalog row of the same model, quant and GPU; "estimate"; nil for cloud.
+        var speedSource: String?
         var minutesPerTask: Double?, costPerTaskUSD: Double?, costPerSuccessUSD: Double?, score: Double
         var evidence: [EvidenceLine]
         init(_ c: Candidate) {
@@ -274,6 +297,7 @@ struct ChooseReport: Encodable {
             priorMean = c.estimate.priorMean
             verdict = c.local?.verdict.rawValue; memoryBytes = c.local?.memory.totalBytes
             decodeTokensPerSecond = c.local?.decodeTokensPerSecond; prefillTokensPerSecond = c.local?.prefillTokensPerSecond
+            speedSource = c.local.map { $0.speedMeasured ? "measured" : "estimate" }
             minutesPerTask = c.minutesPerTask; costPerTaskUSD = c.costPerTaskUSD; costPerSuccessUSD = c.costPerSuccessUSD; score = c.score
             evidence = c.estimate.evidence
         }

@@ -26,7 +26,8 @@ struct ListCommand: AsyncParsableCommand {
         let perModel = runtime != nil && plan.ctx == nil
         let contextFor: ((CatalogModel) -> TokenCount)? = perModel ? { m in (try? plan.context(for: m.architecture, machine: machine)) ?? options.context } : nil
         let all = FitList.evaluate(models: catalog.models, target: target, options: options, contextFor: contextFor,
-                                   speed: Self.speedBasis(machine: machine, catalog: catalog))
+                                   speed: Self.speedBasis(machine: machine, catalog: catalog),
+                                   hostSpeed: catalog.calibration.map { HostBasis(host: hostSpeed(machine: machine), calibration: $0) })
         let rows = best ? FitList.bestPerModel(all) : all
         if output.json {
             let report = ListReport(context: perModel ? nil : options.context, runtime: runtime, kvType: options.kvType, flashAttention: options.flashAttention,
@@ -44,6 +45,11 @@ struct ListCommand: AsyncParsableCommand {
               let bw = gpu.memoryBandwidthGBs?.value,
               let spec = gpu.name.value.flatMap({ catalog.hardwareResolver.match(name: $0, memory: gpu.memoryTotal.value) }) else { return nil }
         return SpeedBasis(device: ComputeDevice(bandwidthGBs: bw, fp16TFLOPS: spec.fp16TFLOPS, backend: gpu.backend), calibration: calibration)
+    }
+
+    static func hostSpeedNote(_ m: MachineDescription) -> String {
+        let h = hostSpeed(machine: m)
+        return h.measured ? "the measured \(NumberText.format(h.bandwidthGBs, digits: 0)) GB/s" : "an assumed \(NumberText.format(h.bandwidthGBs, digits: 0)) GB/s (fit bench hardware measures it)"
     }
 
     static func render(rows: [FitRow], machine: MachineDescription, target: PlanTarget, options: PlanOptions, runtime: Runtime? = nil,
@@ -71,7 +77,7 @@ struct ListCommand: AsyncParsableCommand {
         let counts = Verdict.allCases.map { v in (v, rows.filter { $0.verdict == v }.count) }.filter { $0.1 > 0 }
         out += "\n" + counts.map { "\($0.1) \($0.0.label)" }.joined(separator: ", ") + "."
         if rows.contains(where: \.beyondContextWindow) { out += " * beyond the model's trained context window." }
-        if speeds { out += "\nDECODE T/S: estimated tokens/s on an empty context → at the planned context (fit validate throughput)." }
+        if speeds { out += "\nDECODE T/S: estimated tokens/s on an empty context → at the planned context (fit validate throughput); rows in RAM use \(hostSpeedNote(machine))." }
         out += "\nMAX CTX: the largest context with the same verdict. Details: fit plan MODEL --quant Q\(perModelContext ? "" : " --ctx \(options.context.short)")\n"
         return out
     }

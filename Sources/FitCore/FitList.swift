@@ -31,11 +31,19 @@ public struct SpeedBasis: Sendable {
     public init(device: ComputeDevice, calibration: ThroughputCalibration) { self.device = device; self.calibration = calibration }
 }
 
+/// The host's RAM speed and the fitted efficiencies: decode speed for rows in RAM.
+public struct HostBasis: Sendable {
+    public var host: HostSpeed
+    public var calibration: ThroughputCalibration
+    public init(host: HostSpeed, calibration: ThroughputCalibration) { self.host = host; self.calibration = calibration }
+}
+
 public enum FitList {
     /// Evaluates every model and quant, best answers first: verdict, then larger models (more
     /// capable), then more bits (better quality) within a model.
     public static func evaluate(models: [CatalogModel], target: PlanTarget, options given: PlanOptions,
-                                contextFor: ((CatalogModel) -> TokenCount)? = nil, speed: SpeedBasis? = nil) -> [FitRow] {
+                                contextFor: ((CatalogModel) -> TokenCount)? = nil, speed: SpeedBasis? = nil,
+                                hostSpeed: HostBasis? = nil) -> [FitRow] {
         var rows: [FitRow] = []
         for m in models {
             let options = contextFor.map { given.with(context: $0(m)) } ?? given
@@ -51,6 +59,13 @@ public enum FitList {
                     let work = TokenWork(architecture: m.architecture, weights: weights, quantized: !q.scheme.isFloat)
                     decode = (ThroughputEstimator.decode(work, on: speed.device, depth: 0, calibration: speed.calibration),
                               ThroughputEstimator.decode(work, on: speed.device, depth: options.context.count, calibration: speed.calibration))
+                } else if let h = hostSpeed, plan.verdict == .ram || (plan.verdict == .partial && speed != nil) {
+                    // Layers in RAM read at the host's bandwidth, the rest at the GPU's.
+                    let work = TokenWork(architecture: m.architecture, weights: weights, quantized: !q.scheme.isFloat)
+                    let share = plan.verdict == .ram ? 0 : Double(plan.gpuLayers) / Double(max(1, plan.totalLayers))
+                    decode = (ThroughputEstimator.decodeOffloaded(work, gpuShare: share, gpu: speed?.device, host: h.host, depth: 0, calibration: h.calibration),
+                              ThroughputEstimator.decodeOffloaded(work, gpuShare: share, gpu: speed?.device, host: h.host, depth: options.context.count,
+                                                                  calibration: h.calibration))
                 }
                 let maxCtx = planner.maxContext(options, on: target, atLeast: plan.verdict == .none ? .ram : plan.verdict)
                 rows.append(FitRow(model: m.id, name: m.name, family: m.family, quant: q.scheme, context: options.context, parameters: params,

@@ -109,6 +109,8 @@ public struct LocalOption: Sendable, Equatable {
     public var prefillTokensPerSecond: Double?
     /// Board power of the GPU it runs on (for electricity per task), when the hardware table knows it.
     public var powerW: Double?
+    /// The speed comes from a measurement of the same model, quant and GPU, not the estimate.
+    public var speedMeasured = false
     public init(model: String, name: String, quant: QuantScheme, verdict: Verdict, memory: MemoryBreakdown,
                 decodeTokensPerSecond: Double?, prefillTokensPerSecond: Double?, powerW: Double?) {
         self.model = model; self.name = name; self.quant = quant; self.verdict = verdict; self.memory = memory

@@ -113,6 +113,17 @@ struct ChooseScenarioTests {
         #expect(tier["contextTokens"] as? Int == 32768)
     }
 
+    @Test("a measured row of the same model, quant and GPU replaces the estimate in the ranking, and says so")
+    func measuredSpeed() throws {
+        let c = try choose(["--tier", "basic", "--hardware", "RTX 4090"])
+        let oss = try #require(candidate(c.candidates, "gpt-oss-20b"))
+        #expect(oss["speedSource"] as? String == "measured")
+        // 225 t/s measured at tg128 on an RTX 4090 (catalog), carried to mid-task depth: lower, not higher.
+        let d = oss["decodeTokensPerSecond"] as? Double ?? 0
+        #expect(d > 100 && d <= 225.3)
+        #expect(candidate(c.candidates, "qwen3.5-27b")?["speedSource"] as? String == "estimate")
+    }
+
     @Test("Bad input: one line naming the input and the fix", arguments: [
         (["choose", "--tier", "expert"], "--tier expert is not a tier; use one of basic, intermediate, advanced", Int32(64)),
         (["choose", "--tier", "basic", "--max-cost", "0"], "--max-cost 0 leaves nothing to spend", Int32(64)),
