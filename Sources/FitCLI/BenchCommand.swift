@@ -32,16 +32,15 @@ func catchInterrupt() {
 
 /// This machine's corrections from `fit bench runtime`.
 func machineCalibration(_ machine: MachineDescription) -> [MachineCalibration] {
-    guard let path = UserStore.defaultPath(environment: ProcessInfo.processInfo.environment), FileManager.default.fileExists(atPath: path),
-          let store = try? UserStore.open(at: path) else { return [] }
+    guard let path = UserStore.defaultPath(environment: ProcessInfo.processInfo.environment), let store = UserStore.openReadOnly(at: path) else { return [] }
     return (try? store.calibration(machine: machine.benchKey)) ?? []
 }
 
 extension Evidence {
     /// The catalog's evidence plus this machine's `fit bench agent` runs, as tier runs.
     func withMachineRuns(_ machine: MachineDescription) -> Evidence {
-        guard let path = UserStore.defaultPath(environment: ProcessInfo.processInfo.environment), FileManager.default.fileExists(atPath: path),
-              let store = try? UserStore.open(at: path), let runs = try? store.agentRuns(machine: machine.benchKey), !runs.isEmpty else { return self }
+        guard let path = UserStore.defaultPath(environment: ProcessInfo.processInfo.environment), let store = UserStore.openReadOnly(at: path),
+              let runs = try? store.agentRuns(machine: machine.benchKey), !runs.isEmpty else { return self }
         var e = self
         for (key, group) in Dictionary(grouping: runs, by: { "\($0.model)\u{1}\($0.endpoint)" }).sorted(by: { $0.key < $1.key }) {
             let first = group[0]
@@ -54,8 +53,8 @@ extension Evidence {
 
 /// The host speed the estimator uses on this machine: `fit bench hardware`'s, else assumed.
 func hostSpeed(machine: MachineDescription) -> HostSpeed {
-    if let path = UserStore.defaultPath(environment: ProcessInfo.processInfo.environment), FileManager.default.fileExists(atPath: path),
-       let store = try? UserStore.open(at: path), let hw = try? store.hardware(machine: machine.benchKey) {
+    if let path = UserStore.defaultPath(environment: ProcessInfo.processInfo.environment), let store = UserStore.openReadOnly(at: path),
+       let hw = try? store.hardware(machine: machine.benchKey) {
         return hw.hostSpeed
     }
     return HostSpeed.assumed(physicalCores: machine.cpu.physicalCores.value)

@@ -120,8 +120,7 @@ struct CatalogOptions: ParsableArguments {
         let dir = try CatalogLoader.locate(explicit: catalog, environment: env, executablePath: Self.executablePath)
         let shipped = try CatalogLoader(directory: dir, cacheDirectory: CatalogLoader.defaultCacheDirectory(environment: env)).load()
         // The user's imported models join the shipped ones (only when the user database exists).
-        guard let path = UserStore.defaultPath(environment: env), FileManager.default.fileExists(atPath: path),
-              let user = try? UserStore.open(at: path).models(), !user.isEmpty else { return shipped }
+        guard let path = UserStore.defaultPath(environment: env), let user = try? UserStore.openReadOnly(at: path)?.models(), !user.isEmpty else { return shipped }
         return Catalog(models: shipped.models + user, hardware: shipped.hardware, cloud: shipped.cloud,
                        calibration: shipped.calibration, fingerprint: shipped.fingerprint)
     }

@@ -219,7 +219,7 @@ struct FNVHash {
 /// The newest `fit bench hardware` of this machine, if any.
 func hostMeasurement(_ machine: MachineDescription) -> HardwareMeasurement? {
     guard let path = UserStore.defaultPath(environment: ProcessInfo.processInfo.environment), FileManager.default.fileExists(atPath: path),
-          let store = try? UserStore.open(at: path) else { return nil }
+          let store = UserStore.openReadOnly(at: path) else { return nil }
     return try? store.hardware(machine: machine.benchKey)
 }
 

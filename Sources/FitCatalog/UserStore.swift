@@ -12,6 +12,17 @@ public struct UserStore: Sendable {
         try Self.migrator.migrate(db)
     }
 
+    private init(readOnly db: DatabaseQueue) { self.db = db }
+
+    /// For reads on the hot path (`fit`, `fit plan`): no migration, no write lock. Nil when there
+    /// is no database; reads of tables an older database lacks fail, and callers treat that as "none".
+    public static func openReadOnly(at path: String) -> UserStore? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        var c = Configuration()
+        c.readonly = true
+        return (try? DatabaseQueue(path: path, configuration: c)).map { UserStore(readOnly: $0) }
+    }
+
     /// `$FIT_DATA_DIR/user.sqlite`, else `$XDG_DATA_HOME/fit/user.sqlite`, else `~/.local/share/fit/user.sqlite`.
     public static func defaultPath(environment: [String: String]) -> String? {
         if let d = environment["FIT_DATA_DIR"], !d.isEmpty { return d + "/user.sqlite" }
