@@ -14,12 +14,21 @@ struct ValidateCommand: AsyncParsableCommand {
             abstract: "Decode and prefill tokens/s against the catalog's measurements, by leave-one-hardware-out cross-validation.")
         @OptionGroup var catalogOptions: CatalogOptions
 
+        @Flag(name: .long, help: "Print every row: kind, backend, hardware, model, predicted, measured, error.")
+        var rows = false
+
         func run() async throws {
             let catalog = try catalogOptions.load()
             let evidence = try catalogOptions.evidence()
             let samples = ThroughputFit.samples(evidence.throughput, models: Dictionary(uniqueKeysWithValues: catalog.models.map { ($0.id, $0) }),
                                                 hardware: Dictionary(uniqueKeysWithValues: catalog.hardware.map { ($0.id, $0) }))
             let cv = ThroughputFit.crossValidate(samples)
+            if rows {
+                for r in cv.sorted(by: { ($0.sample.kind.rawValue, $0.sample.label) < ($1.sample.kind.rawValue, $1.sample.label) }) {
+                    print("\(r.sample.kind.rawValue)\t\(r.sample.backend.rawValue)\t\(r.sample.label)\t\(NumberText.format(r.predicted, digits: 1))\t\(NumberText.format(r.sample.measured, digits: 1))\t\(NumberText.format((r.predicted / r.sample.measured - 1) * 100, digits: 0))%")
+                }
+                return
+            }
             print(Self.render(cv, usable: samples.count, of: evidence.throughput.count), terminator: "")
         }
 

@@ -28,7 +28,7 @@ enum SnapshotCodec {
         if let c = s.calibration {
             func terms(_ w: inout Writer, _ t: ThroughputCalibration.Terms) {
                 w.double(t.decodeEfficiency); w.double(t.decodeLatencyPerLayerUs); w.double(t.prefillEfficiency)
-                w.optDouble(t.prefillEfficiencyQuantized); w.int(t.rows)
+                w.optDouble(t.prefillEfficiencyQuantized); w.optDouble(t.prefillEfficiencyMoE); w.int(t.rows)
             }
             terms(&w, c.pooled)
             w.array(c.byBackend.sorted { $0.key < $1.key }) { w, kv in w.string(kv.key); terms(&w, kv.value) }
@@ -70,7 +70,8 @@ enum SnapshotCodec {
         if try r.bool() {
             func terms(_ r: inout Reader) throws -> ThroughputCalibration.Terms {
                 ThroughputCalibration.Terms(decodeEfficiency: try r.double(), decodeLatencyPerLayerUs: try r.double(),
-                                            prefillEfficiency: try r.double(), prefillEfficiencyQuantized: try r.optDouble(), rows: try r.int())
+                                            prefillEfficiency: try r.double(), prefillEfficiencyQuantized: try r.optDouble(),
+                                            prefillEfficiencyMoE: try r.optDouble(), rows: try r.int())
             }
             let pooled = try terms(&r)
             let by = try r.array { r in (try r.string(), try terms(&r)) }

@@ -25,11 +25,15 @@ public struct ThroughputCalibration: Sendable, Equatable, Codable {
         /// The same for quantized weights where measured apart (llama.cpp's int8 MMQ kernels, not
         /// the FP16 tensor cores cuBLAS uses for F16 weights).
         public var prefillEfficiencyQuantized: Double?
+        /// Mixture-of-experts models where measured apart: a prompt batch splits among the experts,
+        /// so each expert multiplies a fraction of the batch, far from the dense kernels' peak.
+        public var prefillEfficiencyMoE: Double?
         public var rows: Int
         public init(decodeEfficiency: Double, decodeLatencyPerLayerUs: Double, prefillEfficiency: Double,
-                    prefillEfficiencyQuantized: Double? = nil, rows: Int) {
+                    prefillEfficiencyQuantized: Double? = nil, prefillEfficiencyMoE: Double? = nil, rows: Int) {
             self.decodeEfficiency = decodeEfficiency; self.decodeLatencyPerLayerUs = decodeLatencyPerLayerUs
-            self.prefillEfficiency = prefillEfficiency; self.prefillEfficiencyQuantized = prefillEfficiencyQuantized; self.rows = rows
+            self.prefillEfficiency = prefillEfficiency; self.prefillEfficiencyQuantized = prefillEfficiencyQuantized
+            self.prefillEfficiencyMoE = prefillEfficiencyMoE; self.rows = rows
         }
     }
     public var byBackend: [String: Terms]
@@ -125,7 +129,8 @@ public enum ThroughputEstimator {
         guard d.fp16TFLOPS > 0 else { return nil }
         let t = calibration.terms(d.backend)
         let flops = work.prefillFLOPs(averageDepth: Double(depth) + Double(prompt) / 2, activeParameters: activeParameters)
-        let eff = work.quantized ? (t.prefillEfficiencyQuantized ?? t.prefillEfficiency) : t.prefillEfficiency
+        let eff = work.architecture.moe != nil && t.prefillEfficiencyMoE != nil ? t.prefillEfficiencyMoE!
+            : work.quantized ? (t.prefillEfficiencyQuantized ?? t.prefillEfficiency) : t.prefillEfficiency
         return eff * d.fp16TFLOPS * 1e12 / flops
     }
 

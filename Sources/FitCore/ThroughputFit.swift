@@ -107,11 +107,13 @@ public enum ThroughputFit {
                     / (s.device.fp16TFLOPS * 1e12)
             }).map { min(max($0, 0.005), 1.0) }
         }
-        let floatRows = pre.filter { !$0.work.quantized }, quantRows = pre.filter(\.work.quantized)
-        let all = prefillEfficiency(pre) ?? 0.3
+        let dense = pre.filter { $0.work.architecture.moe == nil }, moeRows = pre.filter { $0.work.architecture.moe != nil }
+        let floatRows = dense.filter { !$0.work.quantized }, quantRows = dense.filter(\.work.quantized)
+        let all = prefillEfficiency(dense.isEmpty ? pre : dense) ?? 0.3
         return .init(decodeEfficiency: best.eff, decodeLatencyPerLayerUs: best.lat,
                      prefillEfficiency: floatRows.count >= 4 ? (prefillEfficiency(floatRows) ?? all) : all,
-                     prefillEfficiencyQuantized: quantRows.count >= 4 ? prefillEfficiency(quantRows) : nil, rows: samples.count)
+                     prefillEfficiencyQuantized: quantRows.count >= 4 ? prefillEfficiency(quantRows) : nil,
+                     prefillEfficiencyMoE: moeRows.count >= 4 ? prefillEfficiency(moeRows) : nil, rows: samples.count)
     }
 
     /// Per-backend terms where a backend has at least 4 rows, pooled terms otherwise.

@@ -26,8 +26,8 @@ struct ThroughputTests {
         #expect(decode.count >= 150 && prefill.count >= 150)
         #expect(decodeMedian <= 0.12)
         #expect(decode25 >= 0.79)
-        #expect(prefillMedian <= 0.235)
-        #expect(prefill35 >= 0.66)
+        #expect(prefillMedian <= 0.225)
+        #expect(prefill35 >= 0.69)
     }
 
     @Test("no estimate beats physics: decode under bandwidth / bytes per token, prefill under peak FLOPs")
