@@ -97,7 +97,7 @@ struct PlanCommand: AsyncParsableCommand {
         let rows = calibration.byBackend.values.reduce(0) { $0 + $1.rows }
         let tensors = TensorLayout(m.architecture).tensors
         let work = TokenWork(architecture: m.architecture, weights: m.weights(scheme, tensors: tensors), quantized: !scheme.isFloat)
-        let device = ComputeDevice(bandwidthGBs: bw, fp16TFLOPS: spec.fp16TFLOPS, backend: gpu.backend)
+        let device = ComputeDevice(bandwidthGBs: bw, fp16TFLOPS: spec.fp16TFLOPS, backend: gpu.backend, dies: spec.dies ?? 1)
         let active = Double(m.architecture.activeParameters(tensors))
         let prefill = ThroughputEstimator.prefill(work, activeParameters: active, on: device, prompt: prompt, depth: 0, calibration: calibration)
         let measured = try catalogOptions.evidence().throughput.filter {

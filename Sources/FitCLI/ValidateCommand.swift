@@ -33,7 +33,7 @@ struct ValidateCommand: AsyncParsableCommand {
         }
 
         static func render(_ cv: [(sample: ThroughputSample, predicted: Double)], usable: Int, of total: Int) -> String {
-            var out = "fit's throughput estimate, leave-one-hardware-out: \(usable) of \(total) measured rows usable (a catalog model, a known quant, hardware in the table, llama.cpp, no partial offload)\n\n"
+            var out = "fit's throughput estimate, leave-one-hardware-out: \(usable) of \(total) measured rows usable (a catalog model, a known quant, hardware in the table, a llama.cpp GPU backend, no partial offload)\n\n"
             func pct(_ x: Double) -> String { NumberText.format(x * 100, digits: 1) + "%" }
             var t = TextTable(headers: ["KIND", "BACKEND", "ROWS", "MEDIAN |ERR|", "WITHIN 10%", "WITHIN 20%", "WITHIN 30%"])
             t.rightAligned = [2, 3, 4, 5, 6]

@@ -42,7 +42,7 @@ public struct CatalogLoader: Sendable {
     }
 
     /// Bumped when the parser or the store changes what the same text produces.
-    static let formatVersion = "fit-catalog-12"
+    static let formatVersion = "fit-catalog-13"
 
     public struct SourceFile: Sendable {
         public var relativePath: String

@@ -74,11 +74,12 @@ struct HardwareEntry: Decodable {
     var bandwidthGBs: Double
     var fp16TFLOPS: Double
     var powerW: Double?
+    var dies: Int?
     var aliases: [String]?
     var source: String
     var notes: String?
     static let fields: Set<String> = ["id", "name", "vendor", "memoryGB", "nvidiaSmiMiB", "memoryType", "unifiedMemory",
-                                      "bandwidthGBs", "fp16TFLOPS", "powerW", "aliases", "source", "notes"]
+                                      "bandwidthGBs", "fp16TFLOPS", "powerW", "dies", "aliases", "source", "notes"]
 }
 
 /// Parses and validates catalog model files. Pure apart from its input text.
@@ -117,11 +118,13 @@ public enum CatalogParser {
                 if e.source.isEmpty { issue(e.id, "source", "must say where the numbers come from") }
                 if let m = e.nvidiaSmiMiB, m <= 0 { issue(e.id, "nvidiaSmiMiB", "must be positive, got \(m)") }
                 if let w = e.powerW, w <= 0 { issue(e.id, "powerW", "must be positive watts, got \(w)") }
+                if let d = e.dies, d < 1 { issue(e.id, "dies", "must be at least 1, got \(d)") }
                 if issues.count == before {
                     specs.append(HardwareSpec(id: e.id, name: e.name, vendor: vendor, memoryGB: e.memoryGB, nvidiaSmiMiB: e.nvidiaSmiMiB,
                                               memoryType: e.memoryType, unifiedMemory: e.unifiedMemory, bandwidthGBs: e.bandwidthGBs,
                                               fp16TFLOPS: e.fp16TFLOPS, aliases: e.aliases ?? [], source: e.source, notes: e.notes))
                     specs[specs.count - 1].powerW = e.powerW
+                    specs[specs.count - 1].dies = e.dies
                 }
             } catch let error as DecodingError {
                 let (field, problem) = describe(error)

@@ -17,7 +17,7 @@ enum SnapshotCodec {
         w.array(s.hardware) { w, h in
             w.string(h.id); w.string(h.name); w.string(h.vendor.rawValue); w.double(h.memoryGB); w.optInt(h.nvidiaSmiMiB)
             w.string(h.memoryType); w.bool(h.unifiedMemory); w.double(h.bandwidthGBs); w.double(h.fp16TFLOPS)
-            w.strings(h.aliases); w.string(h.source); w.optString(h.notes); w.optDouble(h.powerW)
+            w.strings(h.aliases); w.string(h.source); w.optString(h.notes); w.optDouble(h.powerW); w.optInt(h.dies)
         }
         w.array(s.cloud) { w, c in
             w.string(c.id); w.string(c.name); w.string(c.provider); w.string(c.apiModel); w.optString(c.openWeights)
@@ -58,6 +58,7 @@ enum SnapshotCodec {
                                  memoryType: try r.string(), unifiedMemory: try r.bool(), bandwidthGBs: try r.double(),
                                  fp16TFLOPS: try r.double(), aliases: try r.strings(), source: try r.string(), notes: try r.optString())
             h.powerW = try r.optDouble()
+            h.dies = try r.optInt()
             return h
         }
         let cloud = try r.array { r in

@@ -13,6 +13,8 @@ public struct HardwareSpec: Codable, Sendable, Equatable, Identifiable {
     public var fp16TFLOPS: Double
     /// Board power / TDP in watts, where the vendor states it.
     public var powerW: Double?
+    /// Dies sharing the memory (Apple's Ultra: two Max dies joined by UltraFusion); nil is one.
+    public var dies: Int?
     public var aliases: [String]
     public var source: String
     public var notes: String?

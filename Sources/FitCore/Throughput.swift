@@ -8,8 +8,10 @@ public struct ComputeDevice: Sendable, Equatable {
     public var bandwidthGBs: Double
     public var fp16TFLOPS: Double
     public var backend: Backend
-    public init(bandwidthGBs: Double, fp16TFLOPS: Double, backend: Backend) {
-        self.bandwidthGBs = bandwidthGBs; self.fp16TFLOPS = fp16TFLOPS; self.backend = backend
+    /// Dies sharing the memory: a multi-die part reaches a smaller share of its nominal bandwidth.
+    public var dies: Int
+    public init(bandwidthGBs: Double, fp16TFLOPS: Double, backend: Backend, dies: Int = 1) {
+        self.bandwidthGBs = bandwidthGBs; self.fp16TFLOPS = fp16TFLOPS; self.backend = backend; self.dies = dies
     }
 }
 
@@ -42,6 +44,9 @@ public struct ThroughputCalibration: Sendable, Equatable, Codable {
 
     public init(byBackend: [String: Terms], pooled: Terms) { self.byBackend = byBackend; self.pooled = pooled }
     public func terms(_ b: Backend) -> Terms { byBackend[b.rawValue] ?? pooled }
+    /// Multi-die parts have terms of their own where measured ("metal/multi-die").
+    public func terms(_ d: ComputeDevice) -> Terms { d.dies > 1 ? (byBackend[Self.multiDieKey(d.backend)] ?? terms(d.backend)) : terms(d.backend) }
+    public static func multiDieKey(_ b: Backend) -> String { b.rawValue + "/multi-die" }
 }
 
 /// Work per token for one model build.
@@ -117,7 +122,7 @@ public enum ThroughputEstimator {
     /// over identical devices, which runs its parts one after another).
     public static func decode(_ work: TokenWork, on d: ComputeDevice, depth: Int, calibration: ThroughputCalibration) -> Double? {
         guard d.bandwidthGBs > 0 else { return nil }
-        let t = calibration.terms(d.backend)
+        let t = calibration.terms(d)
         let bytes = work.activeWeightBytes + work.kvBytesRead(depth: depth)
         let seconds = bytes / (t.decodeEfficiency * d.bandwidthGBs * 1e9) + t.decodeLatencyPerLayerUs * 1e-6 * Double(work.architecture.layers)
         return seconds > 0 ? 1 / seconds : nil
@@ -127,7 +132,7 @@ public enum ThroughputEstimator {
     public static func prefill(_ work: TokenWork, activeParameters: Double, on d: ComputeDevice, prompt: Int, depth: Int,
                                calibration: ThroughputCalibration) -> Double? {
         guard d.fp16TFLOPS > 0 else { return nil }
-        let t = calibration.terms(d.backend)
+        let t = calibration.terms(d)
         let flops = work.prefillFLOPs(averageDepth: Double(depth) + Double(prompt) / 2, activeParameters: activeParameters)
         let eff = work.architecture.moe != nil && t.prefillEfficiencyMoE != nil ? t.prefillEfficiencyMoE!
             : work.quantized ? (t.prefillEfficiencyQuantized ?? t.prefillEfficiency) : t.prefillEfficiency
@@ -148,7 +153,7 @@ public enum ThroughputEstimator {
         var seconds = bytes * (1 - gpuShare) / (cpuTerms.decodeEfficiency * host.bandwidthGBs * 1e9)
         if gpuShare > 0 {
             guard let gpu, gpu.bandwidthGBs > 0 else { return nil }
-            let t = calibration.terms(gpu.backend)
+            let t = calibration.terms(gpu)
             seconds += bytes * gpuShare / (t.decodeEfficiency * gpu.bandwidthGBs * 1e9) + t.decodeLatencyPerLayerUs * 1e-6 * Double(work.architecture.layers)
         }
         return seconds > 0 ? 1 / seconds : nil

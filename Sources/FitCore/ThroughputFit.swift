@@ -54,6 +54,9 @@ public enum ThroughputFit {
             guard let mid = r.model, let m = models[mid], let hid = r.hardware, let h = hardware[hid],
                   let q = r.quant.flatMap(QuantScheme.named), let b = backend(r.backend), let t = test(r.test),
                   r.tokensPerSecond > 0, r.tokensPerSecond < 1e6 else { continue }
+            // A CPU-backend run on a machine the table lists by its GPU: the table's figures are the
+            // GPU's, not the CPU's, so the row cannot test this estimator (`fit bench runtime` checks CPUs).
+            if b == .cpu { continue }
             let key = mid + "/" + q.rawValue
             let (work, active): (TokenWork, Double)
             if let cached = works[key] { (work, active) = cached } else {
@@ -65,7 +68,7 @@ public enum ThroughputFit {
             let memory = h.unifiedMemory ? h.memoryGB * 0.75 : h.deviceMemory.gib * Double(r.gpuCount ?? 1)
             guard Double(work.weights.fileTensorBytes) / 1_073_741_824 < memory else { continue }
             out.append(ThroughputSample(kind: t.kind, backend: b, hardware: hid, work: work, activeParameters: active,
-                                        device: ComputeDevice(bandwidthGBs: h.bandwidthGBs, fp16TFLOPS: h.fp16TFLOPS, backend: b),
+                                        device: ComputeDevice(bandwidthGBs: h.bandwidthGBs, fp16TFLOPS: h.fp16TFLOPS, backend: b, dies: h.dies ?? 1),
                                         depth: t.depth, prompt: t.kind == .prefill ? t.tokens : 0, measured: r.tokensPerSecond,
                                         label: "\(m.id) \(q.rawValue) \(r.test) on \(h.name) (\(r.backend))", source: r.source))
         }
@@ -122,7 +125,15 @@ public enum ThroughputFit {
         var by: [String: ThroughputCalibration.Terms] = [:]
         for b in Backend.allCases {
             let own = samples.filter { $0.backend == b }
-            if own.count >= 4, let t = terms(own) { by[b.rawValue] = t }
+            let multi = own.filter { $0.device.dies > 1 }, single = own.filter { $0.device.dies <= 1 }
+            // Multi-die parts (Apple's Ultra) reach a smaller share of their bandwidth: fitted apart
+            // when there are rows for it, and kept out of the single-die terms.
+            if multi.count >= 4, single.count >= 4, let t = terms(multi), let s = terms(single) {
+                by[ThroughputCalibration.multiDieKey(b)] = t
+                by[b.rawValue] = s
+            } else if own.count >= 4, let t = terms(own) {
+                by[b.rawValue] = t
+            }
         }
         return ThroughputCalibration(byBackend: by, pooled: pooled)
     }

@@ -24,8 +24,8 @@ struct ThroughputTests {
         let prefill35 = Double(prefill.filter { $0 <= 0.35 }.count) / Double(prefill.count)
         print("throughput CV: decode \(decode.count) rows, median \(decodeMedian), within 25% \(decode25); prefill \(prefill.count) rows, median \(prefillMedian), within 35% \(prefill35)")
         #expect(decode.count >= 150 && prefill.count >= 150)
-        #expect(decodeMedian <= 0.12)
-        #expect(decode25 >= 0.79)
+        #expect(decodeMedian <= 0.09)
+        #expect(decode25 >= 0.85)
         #expect(prefillMedian <= 0.225)
         #expect(prefill35 >= 0.69)
     }
