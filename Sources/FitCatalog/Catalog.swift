@@ -41,8 +41,9 @@ public struct CatalogLoader: Sendable {
         self.cacheDirectory = cacheDirectory
     }
 
-    /// Bumped when the parser or the store changes what the same text produces.
-    static let formatVersion = "fit-catalog-13"
+    /// Bumped when the parser, the store or the calibration fit (ThroughputFit) changes what the same
+    /// text produces: the snapshot caches the fitted calibration.
+    static let formatVersion = "fit-catalog-14"
 
     public struct SourceFile: Sendable {
         public var relativePath: String
