@@ -30,34 +30,41 @@ func catchInterrupt() {
     signal(SIGINT) { _ in interrupted = 1 }
 }
 
-/// This machine's corrections from `fit bench runtime`.
-func machineCalibration(_ machine: MachineDescription) -> [MachineCalibration] {
-    guard let path = UserStore.defaultPath(environment: ProcessInfo.processInfo.environment), let store = UserStore.openReadOnly(at: path) else { return [] }
-    return (try? store.calibration(machine: machine.benchKey)) ?? []
+/// The user's database for reading, when there is one: read-only, no migration, no write lock
+/// (the hot path of `fit` and `fit plan` reads it).
+func readUserStore() -> UserStore? {
+    UserStore.defaultPath(environment: ProcessInfo.processInfo.environment).flatMap(UserStore.openReadOnly)
 }
 
-extension Evidence {
-    /// The catalog's evidence plus this machine's `fit bench agent` runs, as tier runs.
-    func withMachineRuns(_ machine: MachineDescription) -> Evidence {
-        guard let path = UserStore.defaultPath(environment: ProcessInfo.processInfo.environment), let store = UserStore.openReadOnly(at: path),
-              let runs = try? store.agentRuns(machine: machine.benchKey), !runs.isEmpty else { return self }
-        var e = self
-        for (key, group) in Dictionary(grouping: runs, by: { "\($0.model)\u{1}\($0.endpoint)" }).sorted(by: { $0.key < $1.key }) {
-            let first = group[0]
-            _ = key
-            e.seeds += AgentRun.evidence(group.map(\.run), model: first.model, modelName: first.model, endpoint: first.endpoint)
-        }
-        return e
-    }
+/// This machine's newest `fit bench hardware`, if any.
+func hostMeasurement(_ machine: MachineDescription) -> HardwareMeasurement? {
+    try? readUserStore()?.hardware(machine: machine.benchKey)
 }
 
 /// The host speed the estimator uses on this machine: `fit bench hardware`'s, else assumed.
 func hostSpeed(machine: MachineDescription) -> HostSpeed {
-    if let path = UserStore.defaultPath(environment: ProcessInfo.processInfo.environment), let store = UserStore.openReadOnly(at: path),
-       let hw = try? store.hardware(machine: machine.benchKey) {
-        return hw.hostSpeed
+    hostMeasurement(machine)?.hostSpeed ?? HostSpeed.assumed(physicalCores: machine.cpu.physicalCores.value)
+}
+
+/// This machine's corrections from `fit bench runtime`.
+func machineCalibration(_ machine: MachineDescription) -> [MachineCalibration] {
+    (try? readUserStore()?.calibration(machine: machine.benchKey)) ?? []
+}
+
+extension Evidence {
+    /// The catalog's evidence plus this machine's `fit bench agent` runs, as tier runs (one set per model and endpoint).
+    func withMachineRuns(_ machine: MachineDescription) -> Evidence {
+        guard let runs = try? readUserStore()?.agentRuns(machine: machine.benchKey), !runs.isEmpty else { return self }
+        var e = self
+        struct Key: Hashable, Comparable {
+            var model: String, endpoint: String
+            static func < (a: Key, b: Key) -> Bool { (a.model, a.endpoint) < (b.model, b.endpoint) }
+        }
+        for (key, group) in Dictionary(grouping: runs, by: { Key(model: $0.model, endpoint: $0.endpoint) }).sorted(by: { $0.key < $1.key }) {
+            e.seeds += AgentRun.evidence(group.map(\.run), model: key.model, modelName: key.model, endpoint: key.endpoint)
+        }
+        return e
     }
-    return HostSpeed.assumed(physicalCores: machine.cpu.physicalCores.value)
 }
 
 struct BenchRuntimeCommand: AsyncParsableCommand {
@@ -187,8 +194,7 @@ struct BenchRuntimeCommand: AsyncParsableCommand {
             guard FileManager.default.fileExists(atPath: name) else { throw FitError.usage("\(name): no such file; give a .gguf path") }
             return name
         }
-        if let path = UserStore.defaultPath(environment: ProcessInfo.processInfo.environment), FileManager.default.fileExists(atPath: path),
-           let found = try? UserStore.open(at: path).installed().first(where: { $0.path.hasSuffix(".gguf") && ($0.catalogModel == name || $0.name == name) }) {
+        if let found = try? readUserStore()?.installed().first(where: { $0.path.hasSuffix(".gguf") && ($0.catalogModel == name || $0.name == name) }) {
             return found.path
         }
         if case .found = catalog.resolver.resolve(name) { return nil }
@@ -254,16 +260,14 @@ struct BenchRuntimeCommand: AsyncParsableCommand {
         let work = TokenWork(architecture: g.architecture, weights: g.weights, quantized: quantized)
         let active = Double(g.architecture.activeParameters(TensorLayout(g.architecture).tensors))
         guard let calibration = catalog.calibration else { return Prediction(placement: plan.verdict, note: "the catalog has no calibration") }
-        if plan.verdict == .gpu, let speed = ListCommand.speedBasis(machine: machine, catalog: catalog) {
-            return Prediction(prefill: ThroughputEstimator.prefill(work, activeParameters: active, on: speed.device, prompt: prompt, depth: 0, calibration: calibration),
-                              decode: ThroughputEstimator.decode(work, on: speed.device, depth: 0, calibration: calibration), placement: .gpu, note: "")
-        }
-        let share = plan.verdict == .partial ? Double(plan.gpuLayers) / Double(max(1, plan.totalLayers)) : 0
-        let gpu = ListCommand.speedBasis(machine: machine, catalog: catalog)?.device
-        return Prediction(prefill: ThroughputEstimator.prefillOffloaded(work, activeParameters: active, gpuShare: share, gpu: gpu, host: host,
-                                                                        prompt: prompt, depth: 0, calibration: calibration),
-                          decode: ThroughputEstimator.decodeOffloaded(work, gpuShare: share, gpu: gpu, host: host, depth: 0, calibration: calibration),
-                          placement: plan.verdict == .none ? .ram : plan.verdict, note: host.measured ? "" : "RAM speed assumed")
+        // A model that fits nowhere is measured as llama-bench would run it: from RAM.
+        let placement: Verdict = plan.verdict == .none ? .ram : plan.verdict
+        let (decode, prefill) = ThroughputEstimator.speeds(work, activeParameters: active, verdict: placement,
+                                                           gpuShare: Double(plan.gpuLayers) / Double(max(1, plan.totalLayers)),
+                                                           gpu: ListCommand.speedBasis(machine: machine, catalog: catalog)?.device, host: host,
+                                                           decodeDepth: 0, prefillPrompt: prompt, prefillDepth: 0, calibration: calibration)
+        return Prediction(prefill: prefill, decode: decode, placement: placement,
+                          note: decode == nil ? "the GPU is not in the hardware table" : placement != .gpu && !host.measured ? "RAM speed assumed" : "")
     }
 }
 

@@ -129,33 +129,28 @@ struct ChooseCommand: AsyncParsableCommand {
                 let tensors = TensorLayout(m.architecture).tensors
                 let work = TokenWork(architecture: m.architecture, weights: m.weights(best.quant, tensors: tensors), quantized: !best.quant.isFloat)
                 let active = Double(m.architecture.activeParameters(tensors))
-                if let speed, best.verdict == .gpu {
-                    decode = ThroughputEstimator.decode(work, on: speed.device, depth: context.count / 2, calibration: speed.calibration)
-                    prefill = ThroughputEstimator.prefill(work, activeParameters: active, on: speed.device, prompt: 2048, depth: context.count / 2,
-                                                          calibration: speed.calibration)
-                    // A measured row of the same model, quant and GPU beats the estimate: its empty-context
-                    // figure, carried to mid-task depth by the estimate's own ratio.
-                    if let hw = gpuSpec?.id {
-                        func measured(_ test: String) -> Double? {
-                            evidence.throughput.filter { $0.model == id && $0.hardware == hw && ($0.gpuCount ?? 1) == 1 && $0.test.hasPrefix(test) && !$0.test.contains("@")
-                                && QuantScheme.named($0.quant ?? "") == best.quant }.map(\.tokensPerSecond).max()
-                        }
-                        if let tg = measured("tg"), let d = decode,
-                           let d0 = ThroughputEstimator.decode(work, on: speed.device, depth: 0, calibration: speed.calibration), d0 > 0 {
-                            decode = tg * d / d0
-                            speedMeasured = true
-                        }
-                        if let pp = measured("pp"), let p = prefill,
-                           let p0 = ThroughputEstimator.prefill(work, activeParameters: active, on: speed.device, prompt: 512, depth: 0, calibration: speed.calibration), p0 > 0 {
-                            prefill = pp * p / p0
-                        }
+                if let calibration = catalog.calibration {
+                    (decode, prefill) = ThroughputEstimator.speeds(
+                        work, activeParameters: active, verdict: best.verdict, gpuShare: Double(best.gpuLayers) / Double(max(1, best.totalLayers)),
+                        gpu: speed?.device, host: host, decodeDepth: context.count / 2, prefillPrompt: 2048, prefillDepth: context.count / 2,
+                        calibration: calibration)
+                }
+                // A measured row of the same model, quant and GPU beats the estimate: its empty-context
+                // figure, carried to mid-task depth by the estimate's own ratio.
+                if let speed, best.verdict == .gpu, let hw = gpuSpec?.id {
+                    func measured(_ test: String) -> Double? {
+                        evidence.throughput.filter { $0.model == id && $0.hardware == hw && ($0.gpuCount ?? 1) == 1 && $0.test.hasPrefix(test) && !$0.test.contains("@")
+                            && QuantScheme.named($0.quant ?? "") == best.quant }.map(\.tokensPerSecond).max()
                     }
-                } else if let calibration = catalog.calibration, best.verdict == .partial || best.verdict == .ram {
-                    let share = best.verdict == .ram ? 0 : Double(best.gpuLayers) / Double(max(1, best.totalLayers))
-                    decode = ThroughputEstimator.decodeOffloaded(work, gpuShare: share, gpu: speed?.device, host: host, depth: context.count / 2,
-                                                                 calibration: calibration)
-                    prefill = ThroughputEstimator.prefillOffloaded(work, activeParameters: active, gpuShare: share, gpu: speed?.device, host: host,
-                                                                   prompt: 2048, depth: context.count / 2, calibration: calibration)
+                    if let tg = measured("tg"), let d = decode,
+                       let d0 = ThroughputEstimator.decode(work, on: speed.device, depth: 0, calibration: speed.calibration), d0 > 0 {
+                        decode = tg * d / d0
+                        speedMeasured = true
+                    }
+                    if let pp = measured("pp"), let p = prefill,
+                       let p0 = ThroughputEstimator.prefill(work, activeParameters: active, on: speed.device, prompt: 512, depth: 0, calibration: speed.calibration), p0 > 0 {
+                        prefill = pp * p / p0
+                    }
                 }
                 // This machine's own correction, when `fit bench runtime` found the estimate off.
                 if let c = calibration.first(where: { $0.placement == best.verdict.rawValue }) {

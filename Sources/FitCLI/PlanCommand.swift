@@ -73,12 +73,17 @@ struct PlanCommand: AsyncParsableCommand {
             let gpu = ListCommand.speedBasis(machine: machine, catalog: catalog)?.device
             if share > 0, gpu == nil { return none("no estimate: the GPU's bandwidth and FP16 throughput are not in the hardware table") }
             let active = Double(m.architecture.activeParameters(tensors))
-            let prefill = ThroughputEstimator.prefillOffloaded(work, activeParameters: active, gpuShare: share, gpu: gpu, host: host, prompt: prompt, depth: 0, calibration: calibration)
+            func at(_ depth: Int) -> (decode: Double?, prefill: Double?) {
+                ThroughputEstimator.speeds(work, activeParameters: active, verdict: verdict, gpuShare: share, gpu: gpu, host: host,
+                                           decodeDepth: depth, prefillPrompt: prompt, prefillDepth: 0, calibration: calibration)
+            }
+            let (empty, full) = (at(0), at(d))
+            let prefill = empty.prefill
             let factor = machineCalibration(machine).first { $0.placement == verdict.rawValue }
             let hostNote = host.measured ? "RAM at \(NumberText.format(host.bandwidthGBs, digits: 0)) GB/s measured by fit bench hardware"
                 : "RAM at an assumed \(NumberText.format(host.bandwidthGBs, digits: 0)) GB/s (run `fit bench hardware` to measure it)"
-            return .init(decodeTokensPerSecond: ThroughputEstimator.decodeOffloaded(work, gpuShare: share, gpu: gpu, host: host, depth: 0, calibration: calibration).map { $0 * (factor?.decodeFactor ?? 1) },
-                         decodeTokensPerSecondAtContext: ThroughputEstimator.decodeOffloaded(work, gpuShare: share, gpu: gpu, host: host, depth: d, calibration: calibration).map { $0 * (factor?.decodeFactor ?? 1) },
+            return .init(decodeTokensPerSecond: empty.decode.map { $0 * (factor?.decodeFactor ?? 1) },
+                         decodeTokensPerSecondAtContext: full.decode.map { $0 * (factor?.decodeFactor ?? 1) },
                          prefillTokensPerSecond: prefill.map { $0 * (factor?.prefillFactor ?? 1) },
                          timeToFirstTokenSeconds: prefill.map { Double(prompt) / ($0 * (factor?.prefillFactor ?? 1)) }, prompt: prompt, depth: d,
                          device: verdict == .ram ? "CPU" : "GPU + CPU (\(Int((share * 100).rounded()))% of layers on the GPU)",

@@ -30,8 +30,7 @@ struct ProbeCommand: AsyncParsableCommand {
             try printJSON(machine)
         } else {
             var text = Self.render(machine, style: output.style)
-            if let path = UserStore.defaultPath(environment: ProcessInfo.processInfo.environment), FileManager.default.fileExists(atPath: path),
-               let hw = try? UserStore.openReadOnly(at: path)?.hardware(machine: machine.benchKey) {
+            if let hw = hostMeasurement(machine) {
                 text += Self.measured(hw, theoretical: Self.theoreticalRAMBandwidth(machine))
             } else {
                 text += "Measured: nothing yet; `fit bench hardware` measures RAM bandwidth and CPU speed (fit assumes 60 GB/s until then).\n"

@@ -86,15 +86,9 @@ struct ReportCommand: AsyncParsableCommand {
             let tensors = TensorLayout(m.architecture).tensors
             let work = TokenWork(architecture: m.architecture, weights: m.weights(q, tensors: tensors), quantized: !q.isFloat)
             let active = Double(m.architecture.activeParameters(tensors))
-            if verdict == .gpu, let speed {
-                return (ThroughputEstimator.decode(work, on: speed.device, depth: depth, calibration: calibration),
-                        ThroughputEstimator.prefill(work, activeParameters: active, on: speed.device, prompt: 512, depth: 0, calibration: calibration))
-            }
-            guard verdict == .partial || verdict == .ram else { return (nil, nil) }
-            let share = verdict == .ram ? 0 : Double(gpuLayers) / Double(max(1, totalLayers))
-            return (ThroughputEstimator.decodeOffloaded(work, gpuShare: share, gpu: speed?.device, host: host, depth: depth, calibration: calibration),
-                    ThroughputEstimator.prefillOffloaded(work, activeParameters: active, gpuShare: share, gpu: speed?.device, host: host,
-                                                         prompt: 512, depth: 0, calibration: calibration))
+            let share = Double(gpuLayers) / Double(max(1, totalLayers))
+            return ThroughputEstimator.speeds(work, activeParameters: active, verdict: verdict, gpuShare: share, gpu: speed?.device, host: host,
+                                              decodeDepth: depth, prefillPrompt: 512, prefillDepth: 0, calibration: calibration)
         }
 
         // The fit map: per model and context, the best build that fits (best verdict, then most bits).
@@ -197,7 +191,7 @@ struct ReportCommand: AsyncParsableCommand {
                               usableBytes: i < target.gpus.count ? target.gpus[i].capacity.bytes : 0, bandwidthGBs: g.memoryBandwidthGBs?.value,
                               sharesHostMemory: g.unifiedMemory, driver: redact ? nil : g.driver.value)
         }
-        var key = FNVHash()
+        var key = FNV1a()
         key.add(machine.benchKey)
         let m = MachineReport.Machine(id: key.hex, hostname: redact ? nil : hostname ?? title, cpu: machine.cpu.model.value, cores: machine.cpu.physicalCores.value,
                                       threads: machine.cpu.logicalCores.value, vectorExtensions: machine.cpu.vectorExtensions.value ?? [],
@@ -207,20 +201,6 @@ struct ReportCommand: AsyncParsableCommand {
         return MachineReport(generatedAt: date, fitVersion: FitCommand.configuration.version, catalogVersion: catalog.fingerprint, machine: m,
                              contexts: contexts, fitMap: fitMap, doesNotFit: doesNotFit, tiers: tiers, launch: launch)
     }
-}
-
-/// A stable short hash for machine ids (FNV-1a, not for security).
-struct FNVHash {
-    var state: UInt64 = 0xcbf2_9ce4_8422_2325
-    mutating func add(_ s: String) { for b in s.utf8 { state = (state ^ UInt64(b)) &* 0x100_0000_01b3 } }
-    var hex: String { let s = String(state, radix: 16); return String(repeating: "0", count: 16 - s.count) + s }
-}
-
-/// The newest `fit bench hardware` of this machine, if any.
-func hostMeasurement(_ machine: MachineDescription) -> HardwareMeasurement? {
-    guard let path = UserStore.defaultPath(environment: ProcessInfo.processInfo.environment), FileManager.default.fileExists(atPath: path),
-          let store = UserStore.openReadOnly(at: path) else { return nil }
-    return try? store.hardware(machine: machine.benchKey)
 }
 
 /// Markdown that reads well on a code-hosting site: headings, tables, fenced launch commands.

@@ -256,10 +256,11 @@ public struct CatalogLoader: Sendable {
     }
 }
 
-/// 64-bit FNV-1a: a fast, stable content hash for cache keys (not for security).
-struct FNV1a {
+/// 64-bit FNV-1a: a fast, stable content hash for cache keys and machine ids (not for security).
+public struct FNV1a {
     var state: UInt64 = 0xcbf2_9ce4_8422_2325
-    mutating func add(_ s: String) {
+    public init() {}
+    public mutating func add(_ s: String) {
         var s = s
         s.withUTF8 { bytes in  // contiguous bytes: no per-character decoding
             var h = state
@@ -268,7 +269,7 @@ struct FNV1a {
         }
         state = (state ^ 0xff) &* 0x100_0000_01b3  // separator, so "ab"+"c" != "a"+"bc"
     }
-    var hex: String {
+    public var hex: String {
         let s = String(state, radix: 16)
         return String(repeating: "0", count: 16 - s.count) + s
     }

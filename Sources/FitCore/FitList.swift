@@ -55,17 +55,15 @@ public enum FitList {
                 let planner = MemoryPlanner(architecture: m.architecture, weights: weights)
                 let plan = planner.plan(options, on: target)
                 var decode: (Double?, Double?) = (nil, nil)
-                if let speed, plan.verdict == .gpu {
+                // GPU rows at the GPU's bandwidth; layers in RAM at the host's.
+                if let calibration = speed?.calibration ?? hostSpeed?.calibration, plan.verdict == .gpu ? speed != nil : hostSpeed != nil {
                     let work = TokenWork(architecture: m.architecture, weights: weights, quantized: !q.scheme.isFloat)
-                    decode = (ThroughputEstimator.decode(work, on: speed.device, depth: 0, calibration: speed.calibration),
-                              ThroughputEstimator.decode(work, on: speed.device, depth: options.context.count, calibration: speed.calibration))
-                } else if let h = hostSpeed, plan.verdict == .ram || (plan.verdict == .partial && speed != nil) {
-                    // Layers in RAM read at the host's bandwidth, the rest at the GPU's.
-                    let work = TokenWork(architecture: m.architecture, weights: weights, quantized: !q.scheme.isFloat)
-                    let share = plan.verdict == .ram ? 0 : Double(plan.gpuLayers) / Double(max(1, plan.totalLayers))
-                    decode = (ThroughputEstimator.decodeOffloaded(work, gpuShare: share, gpu: speed?.device, host: h.host, depth: 0, calibration: h.calibration),
-                              ThroughputEstimator.decodeOffloaded(work, gpuShare: share, gpu: speed?.device, host: h.host, depth: options.context.count,
-                                                                  calibration: h.calibration))
+                    let share = Double(plan.gpuLayers) / Double(max(1, plan.totalLayers))
+                    let host = hostSpeed?.host ?? HostSpeed.assumed(physicalCores: nil)
+                    decode = (ThroughputEstimator.decode(work, verdict: plan.verdict, gpuShare: share, gpu: speed?.device, host: host, depth: 0,
+                                                         calibration: calibration),
+                              ThroughputEstimator.decode(work, verdict: plan.verdict, gpuShare: share, gpu: speed?.device, host: host,
+                                                         depth: options.context.count, calibration: calibration))
                 }
                 let maxCtx = planner.maxContext(options, on: target, atLeast: plan.verdict == .none ? .ram : plan.verdict)
                 rows.append(FitRow(model: m.id, name: m.name, family: m.family, quant: q.scheme, context: options.context, parameters: params,

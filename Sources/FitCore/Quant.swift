@@ -12,16 +12,21 @@ public enum GGMLType: String, CaseIterable, Sendable, Codable {
     case q8_1 = "Q8_1", i8 = "I8", i16 = "I16", i32 = "I32", i64 = "I64", f64 = "F64"
 
     /// ggml's numeric type ids, as stored in GGUF tensor tables (ggml.h `enum ggml_type`).
+    static let byID: [UInt32: GGMLType] = [
+        0: .f32, 1: .f16, 2: .q4_0, 3: .q4_1, 6: .q5_0, 7: .q5_1, 8: .q8_0, 9: .q8_1, 10: .q2_K, 11: .q3_K,
+        12: .q4_K, 13: .q5_K, 14: .q6_K, 15: .q8_K, 16: .iq2_XXS, 17: .iq2_XS, 18: .iq3_XXS, 19: .iq1_S,
+        20: .iq4_NL, 21: .iq3_S, 22: .iq2_S, 23: .iq4_XS, 24: .i8, 25: .i16, 26: .i32, 27: .i64, 28: .f64,
+        29: .iq1_M, 30: .bf16, 34: .tq1_0, 35: .tq2_0, 39: .mxfp4,
+    ]
+    static let ids: [GGMLType: UInt32] = Dictionary(uniqueKeysWithValues: byID.map { ($0.value, $0.key) })
+
     public init?(ggmlTypeID id: UInt32) {
-        let table: [UInt32: GGMLType] = [
-            0: .f32, 1: .f16, 2: .q4_0, 3: .q4_1, 6: .q5_0, 7: .q5_1, 8: .q8_0, 9: .q8_1, 10: .q2_K, 11: .q3_K,
-            12: .q4_K, 13: .q5_K, 14: .q6_K, 15: .q8_K, 16: .iq2_XXS, 17: .iq2_XS, 18: .iq3_XXS, 19: .iq1_S,
-            20: .iq4_NL, 21: .iq3_S, 22: .iq2_S, 23: .iq4_XS, 24: .i8, 25: .i16, 26: .i32, 27: .i64, 28: .f64,
-            29: .iq1_M, 30: .bf16, 34: .tq1_0, 35: .tq2_0, 39: .mxfp4,
-        ]
-        guard let t = table[id] else { return nil }
+        guard let t = Self.byID[id] else { return nil }
         self = t
     }
+
+    /// The id GGUF stores for this type (0, F32, for the few ggml has no id for here).
+    public var ggmlTypeID: UInt32 { Self.ids[self] ?? 0 }
 
     /// (elements per block, bytes per block)
     public var block: (elements: Int, bytes: Int) {

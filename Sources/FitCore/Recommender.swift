@@ -220,7 +220,7 @@ public enum Recommender {
             let energy = minutes.flatMap { m in o.powerW.map { m / 60 * $0 / 1000 * options.electricityUSDPerKWh } }
             var shortfall: String?
             if e.low < tier.adequateSuccess {
-                shortfall = "expected success \(pct(e.mean)) (80% interval \(pct(e.low))-\(pct(e.high))); the \(tier.id) tier needs at least \(pct(tier.adequateSuccess)) at the interval's low end"
+                shortfall = successShortfall(e, tier)
             } else if let m = minutes, m > tier.maxMinutes {
                 shortfall = "about \(NumberText.format(m, digits: 0)) minutes per task here; the \(tier.id) tier allows \(NumberText.format(tier.maxMinutes, digits: 0))"
             }
@@ -245,9 +245,7 @@ public enum Recommender {
                     continue
                 }
                 let perSuccess = cost / max(e.mean, 0.01)
-                let shortfall: String? = e.low < tier.adequateSuccess
-                    ? "expected success \(pct(e.mean)) (80% interval \(pct(e.low))-\(pct(e.high))); the \(tier.id) tier needs at least \(pct(tier.adequateSuccess)) at the interval's low end"
-                    : nil
+                let shortfall: String? = e.low < tier.adequateSuccess ? successShortfall(e, tier) : nil
                 candidates.append(Candidate(kind: .cloud, model: c.id, name: c.name, quant: nil, provider: c.provider, estimate: e,
                                             adequate: shortfall == nil, shortfall: shortfall, minutesPerTask: nil, costPerTaskUSD: cost,
                                             costPerSuccessUSD: perSuccess,
@@ -270,6 +268,10 @@ public enum Recommender {
                                       unfit: unfit, options: options)
         return Choice(tier: tier, context: options.context, harness: options.harness, candidates: candidates, firstChoice: first,
                       bestLocal: bestLocal, localAdequate: localAdequate, whatWouldChange: changes, unrated: unrated, excluded: excluded)
+    }
+
+    static func successShortfall(_ e: SuccessEstimate, _ tier: TaskTier) -> String {
+        "expected success \(pct(e.mean)) (80% interval \(pct(e.low))-\(pct(e.high))); the \(tier.id) tier needs at least \(pct(tier.adequateSuccess)) at the interval's low end"
     }
 
     /// Sentences naming the inputs that would change the answer: more memory, a harness.

@@ -163,42 +163,9 @@ struct GGUFWriter {
     }
 }
 
-extension GGMLType {
-    /// ggml.h `enum ggml_type`.
-    public var ggmlTypeID: UInt32 {
-        let table: [GGMLType: UInt32] = [
-            .f32: 0, .f16: 1, .q4_0: 2, .q4_1: 3, .q5_0: 6, .q5_1: 7, .q8_0: 8, .q8_1: 9, .q2_K: 10, .q3_K: 11, .q4_K: 12, .q5_K: 13,
-            .q6_K: 14, .q8_K: 15, .iq2_XXS: 16, .iq2_XS: 17, .iq3_XXS: 18, .iq1_S: 19, .iq4_NL: 20, .iq3_S: 21, .iq2_S: 22, .iq4_XS: 23,
-            .i8: 24, .i16: 25, .i32: 26, .i64: 27, .f64: 28, .iq1_M: 29, .bf16: 30, .tq1_0: 34, .tq2_0: 35, .mxfp4: 39,
-        ]
-        return table[self] ?? 0
-    }
-}
-
 extension QuantScheme {
-    /// llama.h `enum llama_ftype` (general.file_type).
+    /// llama.h `enum llama_ftype` (general.file_type): the inverse of the names the GGUF reader uses.
     public var llamaFileType: UInt32 {
-        switch self {
-        case .f32: 0
-        case .f16: 1
-        case .q4_0: 2
-        case .q4_1: 3
-        case .q8_0: 7
-        case .q5_0: 8
-        case .q5_1: 9
-        case .q2_K: 10
-        case .q3_K_S: 11
-        case .q3_K_M: 12
-        case .q3_K_L: 13
-        case .q4_K_S: 14
-        case .q4_K_M: 15
-        case .q5_K_S: 16
-        case .q5_K_M: 17
-        case .q6_K: 18
-        case .iq4_NL: 25
-        case .iq4_XS: 30
-        case .bf16: 32
-        case .mxfp4: 38
-        }
+        UInt32(GGUFModel.fileTypeNames.first { QuantScheme.named($0.value) == self }?.key ?? 1)
     }
 }

@@ -144,6 +144,39 @@ public enum ThroughputEstimator {
         d.bandwidthGBs * 1e9 / (work.activeWeightBytes + work.kvBytesRead(depth: depth))
     }
 
+    /// Decode and prefill tokens/s where the memory plan placed the build: all on the GPU, split
+    /// (the GPU's share of layers), or all in RAM. Nil where fit cannot stand behind a number: a
+    /// build that does not fit, or GPU layers on a GPU the hardware table does not know.
+    public static func speeds(_ work: TokenWork, activeParameters: Double, verdict: Verdict, gpuShare: Double, gpu: ComputeDevice?,
+                              host: HostSpeed, decodeDepth: Int, prefillPrompt: Int, prefillDepth: Int,
+                              calibration: ThroughputCalibration) -> (decode: Double?, prefill: Double?) {
+        guard placed(verdict, gpuShare: gpuShare, gpu: gpu) else { return (nil, nil) }
+        let decode = decode(work, verdict: verdict, gpuShare: gpuShare, gpu: gpu, host: host, depth: decodeDepth, calibration: calibration)
+        if verdict == .gpu, let gpu {
+            return (decode, prefill(work, activeParameters: activeParameters, on: gpu, prompt: prefillPrompt, depth: prefillDepth, calibration: calibration))
+        }
+        return (decode, prefillOffloaded(work, activeParameters: activeParameters, gpuShare: verdict == .ram ? 0 : gpuShare, gpu: gpu, host: host,
+                                         prompt: prefillPrompt, depth: prefillDepth, calibration: calibration))
+    }
+
+    /// Decode alone, where the plan placed the build (what `fit`'s list shows).
+    public static func decode(_ work: TokenWork, verdict: Verdict, gpuShare: Double, gpu: ComputeDevice?, host: HostSpeed, depth: Int,
+                              calibration: ThroughputCalibration) -> Double? {
+        guard placed(verdict, gpuShare: gpuShare, gpu: gpu) else { return nil }
+        if verdict == .gpu, let gpu { return decode(work, on: gpu, depth: depth, calibration: calibration) }
+        return decodeOffloaded(work, gpuShare: verdict == .ram ? 0 : gpuShare, gpu: gpu, host: host, depth: depth, calibration: calibration)
+    }
+
+    /// Whether a speed can be stood behind: the build fits, and any GPU layers are on a known GPU.
+    static func placed(_ verdict: Verdict, gpuShare: Double, gpu: ComputeDevice?) -> Bool {
+        switch verdict {
+        case .gpu: gpu != nil
+        case .partial: gpuShare <= 0 || gpu != nil
+        case .ram: true
+        case .none: false
+        }
+    }
+
     /// Decode tokens/s with part of the model in RAM: the share of bytes each side reads, at each
     /// side's bandwidth (llama.cpp runs a layer where its weights are).
     public static func decodeOffloaded(_ work: TokenWork, gpuShare: Double, gpu: ComputeDevice?, host: HostSpeed, depth: Int,

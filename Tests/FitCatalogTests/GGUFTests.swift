@@ -166,6 +166,13 @@ struct SyntheticGGUFTests {
         #expect(abs(layout.tensorBytes - recipe) <= 32 * tensors + recipe / 100, "\(layout.tensorBytes) vs \(recipe)")
     }
 
+    @Test("every quant scheme has its own llama file type, and every ggml type its own id, read back as written")
+    func typeTables() {
+        #expect(Set(QuantScheme.allCases.map(\.llamaFileType)).count == QuantScheme.allCases.count)
+        #expect(QuantScheme.q4_K_M.llamaFileType == 15 && QuantScheme.mxfp4.llamaFileType == 38)
+        for t in [GGMLType.f32, .f16, .bf16, .q4_K, .q6_K, .q8_0, .mxfp4, .iq4_XS] { #expect(GGMLType(ggmlTypeID: t.ggmlTypeID) == t) }
+    }
+
     @Test("architectures a llama stand-in cannot express are refused with the reason", arguments: ["deepseek-v3", "qwen3-next-80b-a3b-instruct"])
     func refused(id: String) throws {
         let catalog = try CatalogLoader(directory: repoCatalog, cacheDirectory: nil).load()
