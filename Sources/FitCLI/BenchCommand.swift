@@ -116,8 +116,9 @@ struct BenchRuntimeCommand: AsyncParsableCommand {
             guard endpoint == nil else {
                 throw FitError.usage("\(model) is not on disk: a synthetic GGUF can be measured through llama-bench, not through --endpoint (the server would need to load it)")
             }
-            synthetic = try Self.writeSynthetic(model, quant: quant, catalog: catalogForModel, directory: syntheticDir)
-            path = synthetic!.path
+            let written = try Self.writeSynthetic(model, quant: quant, catalog: catalogForModel, directory: syntheticDir)
+            synthetic = written
+            path = written.path
         }
         defer { if let synthetic { try? FileManager.default.removeItem(atPath: synthetic.path) } }
         let gguf: GGUFModel

@@ -134,8 +134,8 @@ public enum ThroughputEstimator {
         guard d.fp16TFLOPS > 0 else { return nil }
         let t = calibration.terms(d)
         let flops = work.prefillFLOPs(averageDepth: Double(depth) + Double(prompt) / 2, activeParameters: activeParameters)
-        let eff = work.architecture.moe != nil && t.prefillEfficiencyMoE != nil ? t.prefillEfficiencyMoE!
-            : work.quantized ? (t.prefillEfficiencyQuantized ?? t.prefillEfficiency) : t.prefillEfficiency
+        let dense = work.quantized ? (t.prefillEfficiencyQuantized ?? t.prefillEfficiency) : t.prefillEfficiency
+        let eff = work.architecture.moe != nil ? (t.prefillEfficiencyMoE ?? dense) : dense
         return eff * d.fp16TFLOPS * 1e12 / flops
     }
 
