@@ -82,7 +82,10 @@ struct ProbeCommand: AsyncParsableCommand {
             let p = "gpu\(g.index)"
             t.add(["\(p).name", fact(g.name) { $0 } + "  \(g.vendor.rawValue), \(g.pciAddress ?? "no PCI address"), backend \(g.backend.rawValue)"])
             t.add(["\(p).driver", fact(g.driver) { $0 }])
-            if g.unifiedMemory, let gtt = g.sharedMemoryLimit {
+            if g.vendor == .apple, g.unifiedMemory {
+                t.add(["\(p).memoryTotal", "shared with the CPU (unified memory)"])
+                if let ws = g.sharedMemoryLimit { t.add(["\(p).workingSetLimit", fact(ws) { "\($0)" } + "  (the most Metal keeps resident)"]) }
+            } else if g.unifiedMemory, let gtt = g.sharedMemoryLimit {
                 t.add(["\(p).memoryTotal", "VRAM carve-out " + fact(g.memoryTotal) { "\($0)" }])
                 t.add(["\(p).sharedMemoryLimit", "GTT " + fact(gtt) { "\($0)" } + "  (maps system RAM)"])
             } else {
@@ -90,6 +93,7 @@ struct ProbeCommand: AsyncParsableCommand {
             }
             t.add(["\(p).memoryFree", fact(g.memoryFree) { "\($0)" }])
             if let bw = g.memoryBandwidthGBs { t.add(["\(p).memoryBandwidth", fact(bw) { "\(NumberText.format($0, digits: 0)) GB/s" }]) }
+            if let cores = g.gpuCores { t.add(["\(p).cores", fact(cores) { "\($0)" }]) }
             if let cc = g.computeCapability { t.add(["\(p).computeCapability", fact(cc) { $0 }]) }
             if let clock = g.memoryClockMHz { t.add(["\(p).memoryClockMax", fact(clock) { "\($0) MHz" }]) }
             for mig in g.migInstances ?? [] {

@@ -74,7 +74,7 @@ func machineSummary(_ m: MachineDescription, target: PlanTarget) -> String {
     if target.gpus.isEmpty {
         gpu = m.gpus.isEmpty ? m.gpuSummary + "; planning for CPU and RAM" : m.gpuSummary + " (memory unknown; planning for CPU and RAM)"
     } else {
-        gpu = target.gpus.map { "\($0.name): \($0.sharesHostMemory ? "shares RAM" : "\($0.capacity) usable after the 1 GiB margin")" }.joined(separator: "; ")
+        gpu = target.gpus.map { "\($0.name): \($0.sharesHostMemory ? "shares RAM, up to \($0.capacity)" : "\($0.capacity) usable after the 1 GiB margin")" }.joined(separator: "; ")
     }
     return "CPU: \(cpu)\n\(ram)\nGPU: \(gpu)"
 }

@@ -193,7 +193,9 @@ extension MachineDescription {
         var m = self
         for i in m.gpus.indices where m.gpus[i].memoryBandwidthGBs?.value == nil {
             guard let name = m.gpus[i].name.value else { continue }
-            if let spec = resolver.match(name: name, memory: m.gpus[i].memoryTotal.value) {
+            // Apple names its bins by GPU cores: "Apple M4 Max (40-core GPU)" before "Apple M4 Max".
+            let binned = m.gpus[i].gpuCores?.value.flatMap { resolver.match(name: "\(name) (\($0)-core GPU)", memory: nil) }
+            if let spec = binned ?? resolver.match(name: name, memory: m.gpus[i].memoryTotal.value) {
                 m.gpus[i].memoryBandwidthGBs = Fact(spec.bandwidthGBs, source: .table, detail: "catalog hardware table: \(spec.name)")
                 // A driver that does not report VRAM (i915 on Arc): the table's size, flagged.
                 if m.gpus[i].memoryTotal.value == nil, !m.gpus[i].unifiedMemory, !spec.unifiedMemory {

@@ -3,6 +3,8 @@
 
 public enum FactSource: String, Codable, Sendable {
     case procfs, sysfs, cgroup, libpci, libnuma, nvidiaSmi = "nvidia-smi", table, measured, estimate, user
+    /// macOS: `sysctl`, `ioreg` (the GPU's IO registry entry), `vm_stat`, and Metal's device limits.
+    case sysctl, ioreg, vmStat = "vm_stat", metal
 }
 
 public enum FactStatus: String, Codable, Sendable {
@@ -160,7 +162,11 @@ public struct GPUDescription: Codable, Sendable, Equatable {
     /// MIG instances, when MIG is enabled: a process sees one of them, not the whole GPU.
     public var migInstances: [MIGInstance]?
     /// For an APU: how much system RAM the GPU may map (amdgpu GTT), on top of its VRAM carve-out.
+    /// On Apple Silicon: Metal's working-set limit (the most a process may keep resident on the GPU).
     public var sharedMemoryLimit: Fact<ByteCount>?
+    /// GPU cores, where the platform tells (Apple: the IO registry's `gpu-core-count`): Apple's
+    /// bandwidth differs by bin (M4 Max: 32 cores 410 GB/s, 40 cores 546 GB/s).
+    public var gpuCores: Fact<Int>?
 
     public init(index: Int, vendor: GPUVendor, name: Fact<String>, pciAddress: String?, driver: Fact<String>,
                 memoryTotal: Fact<ByteCount>, memoryFree: Fact<ByteCount>, unifiedMemory: Bool, backend: Backend) {

@@ -157,9 +157,11 @@ public struct RecordedRunner: CommandRunner {
         }
     }
 
-    /// "core" for the safe query, "extended" for the newer fields, "list" for -L.
+    /// "core" for the safe query, "extended" for the newer fields, "list" for -L; "wired-limit" for
+    /// macOS's `sysctl iogpu.wired_limit_mb`; "default" for everything else.
     public static func recordingName(_ arguments: [String]) -> String {
         if arguments.contains("-L") { return "list" }
+        if arguments.contains("iogpu.wired_limit_mb") { return "wired-limit" }
         if let q = arguments.first(where: { $0.hasPrefix("--query-gpu=") }) {
             return q.contains("compute_cap") ? "extended" : "core"
         }

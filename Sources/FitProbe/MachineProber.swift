@@ -63,6 +63,7 @@ public struct MachineProber: Sendable {
     }
 
     public func probe() async -> MachineDescription {
+        if await isDarwin() { return await probeDarwin() }
         var probes: [ProbeOutcome] = []
         var warnings: [String] = []
         let cpu = probeCPU()

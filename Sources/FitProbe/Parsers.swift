@@ -7,7 +7,7 @@ public enum ProcParsers {
     static let interestingFlags: [String] = [
         "sse4_2", "avx", "f16c", "fma", "avx2", "avx_vnni", "avx512f", "avx512bw", "avx512vl", "avx512_vnni",
         "avx512_bf16", "avx512_fp16", "amx_tile", "amx_int8", "amx_bf16",
-        "asimd", "asimddp", "asimdhp", "i8mm", "bf16", "sve", "sve2", "sme",
+        "asimd", "asimddp", "asimdhp", "i8mm", "bf16", "sve", "sve2", "sme", "sme2",
     ]
 
     /// /proc/cpuinfo on x86 and ARM.

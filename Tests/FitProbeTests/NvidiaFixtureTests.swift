@@ -21,6 +21,24 @@ struct NvidiaFixtureTests {
         #expect(PlanTarget(machine: m).gpus.first?.capacity == .mib(81081 - 1024))
     }
 
+    @Test("one RTX 4090 driving a desktop: 24564 MiB, the desktop's 40 MiB in use, 1008 GB/s from the table")
+    func rtx4090Desktop() async {
+        let spec = HardwareSpec(id: "rtx-4090", name: "NVIDIA GeForce RTX 4090", vendor: .nvidia, memoryGB: 24, nvidiaSmiMiB: 24564, memoryType: "GDDR6X",
+                                unifiedMemory: false, bandwidthGBs: 1008, fp16TFLOPS: 165.2, aliases: ["RTX 4090"], source: "t", notes: nil)
+        let m = await probe("rtx-4090-desktop").withTableFacts(HardwareResolver(specs: [spec]))
+        #expect(m.gpus.count == 1)
+        let g = m.gpus[0]
+        #expect(g.name.value == "NVIDIA GeForce RTX 4090")
+        #expect(g.memoryTotal.value == .mib(24564))
+        #expect(g.memoryFree.value == .mib(24564 - 40))
+        #expect(g.pciAddress == "0000:01:00.0")
+        #expect(g.computeCapability?.value == "8.9")
+        #expect(g.memoryBandwidthGBs?.value == 1008 && g.memoryBandwidthGBs?.source == .table)
+        #expect(g.backend == .cuda && !g.unifiedMemory)
+        // the plan gets what is free, less llama.cpp's 1 GiB margin
+        #expect(PlanTarget(machine: m).gpus.first?.capacity == .mib(24564 - 40 - 1024))
+    }
+
     @Test("two RTX 3090s stay two devices, never one 48 GiB GPU")
     func dual3090() async {
         let m = await probe("dual-3090")
