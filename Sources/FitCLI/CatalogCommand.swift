@@ -20,7 +20,7 @@ struct CatalogCommand: AsyncParsableCommand {
             let catalog = try catalogOptions.load()
             let newest = (catalog.models.map(\.released) + catalog.cloud.map(\.priceDate)).filter { !$0.isEmpty }.max() ?? "?"
             let oldestPrice = catalog.cloud.map(\.priceDate).min() ?? "?"
-            print("catalog \(catalog.fingerprint): \(catalog.models.count) local models, \(catalog.models.reduce(0) { $0 + $1.quants.count }) builds, \(catalog.cloud.count) cloud offers, \(catalog.hardware.count) GPUs and SoCs")
+            print("catalog \(catalog.fingerprint): \(catalog.models.count) local models, \(catalog.models.reduce(0) { $0 + $1.quants.count }) GGUF builds, \(catalog.models.reduce(0) { $0 + $1.builds.count }) safetensors builds, \(catalog.cloud.count) cloud offers, \(catalog.hardware.count) GPUs and SoCs")
             print("newest fact: \(newest); cloud prices dated \(oldestPrice) to \(catalog.cloud.map(\.priceDate).max() ?? "?")")
             let unsourced = catalog.models.filter { $0.sources.isEmpty }.map(\.id) + catalog.cloud.filter { $0.source.isEmpty }.map(\.id)
             print(unsourced.isEmpty ? "every entry cites a source" : "without sources: \(unsourced.joined(separator: ", "))")
@@ -39,7 +39,7 @@ struct CatalogCommand: AsyncParsableCommand {
             let loader = CatalogLoader(directory: dir, cacheDirectory: nil)
             do {
                 let p = try CatalogLoader.parseAll(try loader.sourceFiles())
-                print("\(dir.path): \(p.models.count) models, \(p.models.reduce(0) { $0 + $1.quants.count }) builds, \(p.hardware.count) GPUs and SoCs, \(p.cloud.count) cloud offers, \(p.evidence.throughput.count + p.evidence.benchmarks.count + p.evidence.seeds.count) results, all valid")
+                print("\(dir.path): \(p.models.count) models, \(p.models.reduce(0) { $0 + $1.quants.count }) GGUF builds, \(p.models.reduce(0) { $0 + $1.builds.count }) safetensors builds, \(p.hardware.count) GPUs and SoCs, \(p.cloud.count) cloud offers, \(p.evidence.throughput.count + p.evidence.benchmarks.count + p.evidence.seeds.count) results, all valid")
             } catch CatalogError.invalid(let issues) {
                 for i in issues { print(i.description) }
                 throw FitError.data("\(issues.count) problem\(issues.count == 1 ? "" : "s") in the catalog")
@@ -54,7 +54,11 @@ struct CatalogCommand: AsyncParsableCommand {
         @OptionGroup var catalogOptions: CatalogOptions
         @OptionGroup var output: OutputOptions
 
-        struct Entry: Encodable { var id: String; var kind: String; var name: String; var family: String?; var parameters: Int64?; var contextWindow: Int?; var provider: String? }
+        struct Entry: Encodable {
+            var id: String; var kind: String; var name: String; var family: String?; var parameters: Int64?; var contextWindow: Int?; var provider: String?
+            /// GGUF quant names and safetensors formats (MLX-4bit, AWQ-4bit, FP8...) the catalog lists for a local model.
+            var quants: [String]? = nil; var formats: [String]? = nil
+        }
 
         func run() async throws {
             if let kind, kind != "local", kind != "cloud" { throw FitError.usage("--kind \(kind) must be local or cloud") }
@@ -63,7 +67,8 @@ struct CatalogCommand: AsyncParsableCommand {
             if kind != "cloud" {
                 entries += catalog.models.filter { family == nil || $0.family == family }.map {
                     Entry(id: $0.id, kind: "local", name: $0.name, family: $0.family, parameters: $0.architecture.parameterCount,
-                          contextWindow: $0.architecture.contextLength, provider: nil)
+                          contextWindow: $0.architecture.contextLength, provider: nil, quants: $0.quants.map(\.scheme.rawValue),
+                          formats: Array(Set($0.builds.map(\.format))).sorted())
                 }
             }
             if kind != "local" {
@@ -138,7 +143,17 @@ struct CatalogCommand: AsyncParsableCommand {
             if let sw = a.slidingWindow { print("sliding window \(sw.window), every \(sw.globalEvery) layer global") }
             if a.mla != nil { print("multi-head latent attention") }
             if let la = a.linearAttention { print("hybrid: linear attention, every \(la.fullAttentionEvery) layer full attention") }
-            print("builds: " + m.quants.map { q in q.scheme.rawValue + (q.bytes.map { " (\(ByteCount($0)) published)" } ?? "") }.joined(separator: ", "))
+            print("GGUF builds: " + m.quants.map { q in q.scheme.rawValue + (q.bytes.map { " (\(ByteCount($0)) published)" } ?? "") }.joined(separator: ", "))
+            if !m.builds.isEmpty {
+                print("safetensors builds (fit plan \(m.id) --quant FORMAT or REPO):")
+                var t = TextTable(headers: ["FORMAT", "REPO", "WEIGHTS", "RUNTIME", "SOURCE"])
+                t.rightAligned = [2]
+                for b in m.builds {
+                    let size = b.bytes.map { "\(ByteCount($0)) published" } ?? m.weights(b).map { "\(ByteCount($0.fileTensorBytes)) est." } ?? "?"
+                    t.add([b.format, b.repo, size, b.runtime, b.source + (b.notes.map { " (\($0))" } ?? "")])
+                }
+                print(t.render(style: output.style), terminator: "")
+            }
             print("aliases: \(m.aliases.joined(separator: ", "))")
             print("sources: \(m.sources.joined(separator: " "))")
             if let n = m.notes { print("notes: \(n)") }

@@ -35,7 +35,18 @@ struct PlanCommand: AsyncParsableCommand {
         if model.lowercased().hasSuffix("config.json") || FileManager.default.fileExists(atPath: (model as NSString).appendingPathComponent("config.json")) {
             return try await runHF(options: options, catalog: catalog)
         }
+        // A safetensors repo the catalog lists ("mlx-community/Qwen3-32B-4bit"), or --quant MLX-4bit.
+        if model.contains("/"), let owner = catalog.models.first(where: { $0.builds.contains { $0.repo.lowercased() == model.lowercased() } }),
+           let build = owner.build(named: model) {
+            return try await runBuild(owner, build, options: options, catalog: catalog)
+        }
         let (entry, impliedQuant) = try Self.resolve(model, in: catalog)
+        if let quant, QuantScheme.named(quant) == nil, SafetensorsFormat.named(quant) != nil || entry.build(named: quant) != nil {
+            let build = entry.build(named: quant)
+                ?? SafetensorsBuild(format: SafetensorsFormat.catalogNames.first { $0.name.lowercased() == quant.lowercased() }?.name ?? quant,
+                                    repo: "-", source: "not a listed build: sized from the format")
+            return try await runBuild(entry, build, options: options, catalog: catalog)
+        }
         let scheme = try Self.scheme(quant, implied: impliedQuant, for: entry)
         let machine = try await machineOptions.load(catalog: catalog)
         let (target, planOptions) = try runtimeSetting(options, model: entry.architecture, machine: machine)
@@ -177,6 +188,35 @@ struct PlanCommand: AsyncParsableCommand {
         }
     }
 
+    /// A catalog model's safetensors build (MLX, AWQ/GPTQ, FP8, MXFP4, BF16): weights from its
+    /// published size or its format, buffers by llama.cpp's rules unless a --runtime preset says otherwise.
+    func runBuild(_ entry: CatalogModel, _ build: SafetensorsBuild, options: PlanOptions, catalog: Catalog) async throws {
+        guard let weights = entry.weights(build) else { throw FitError.usage("--quant \(build.format) is not a known format") }
+        let machine = try await machineOptions.load(catalog: catalog)
+        let (target, planOptions) = try runtimeSetting(options, model: entry.architecture, machine: machine)
+        var report = PlanReport.make(model: entry, scheme: .bf16, options: planOptions, target: target,
+                                     planner: MemoryPlanner(architecture: entry.architecture, weights: weights),
+                                     modelFile: build.repo == "-" ? nil : build.repo)
+        report.quant = build.format + (build.repo == "-" ? "" : " (\(build.repo))")
+        report.weightsSource = build.bytes != nil ? "published" : "format"
+        var warnings = report.warnings.filter { !$0.contains("not a published build") }
+        if build.repo == "-" { warnings.append("\(build.format) is not a listed build of \(entry.id) in the catalog; weights are sized from the format") }
+        if (try? plan.runtimePreset()) == nil {
+            warnings.append("\(build.format) builds load in \(build.runtime == "mlx" ? "MLX" : "vLLM"); add --runtime \(build.runtime) for its defaults (buffers here follow llama.cpp's rules)")
+        }
+        report.warnings = warnings
+        // Not llama-server: the build's own runtime, with the context this plan is for.
+        report.llamaServer = build.repo == "-" ? [] : build.runtime == "mlx"
+            ? ["mlx_lm.server", "--model", build.repo]
+            : ["vllm", "serve", build.repo, "--max-model-len", "\(planOptions.context.count)"] + (target.gpus.count > 1 ? ["--tensor-parallel-size", "\(target.gpus.count)"] : [])
+        report.expertOffload = nil
+        if output.json {
+            try printJSON(report)
+        } else {
+            print(Self.render(report, machine: machine, target: target, style: output.style), terminator: "")
+        }
+    }
+
     static func resolve(_ name: String, in catalog: Catalog) throws -> (CatalogModel, QuantScheme?) {
         switch catalog.resolver.resolve(name) {
         case .found(let m, let q): return (m, q)
@@ -188,7 +228,7 @@ struct PlanCommand: AsyncParsableCommand {
     static func scheme(_ text: String?, implied: QuantScheme?, for m: CatalogModel) throws -> QuantScheme {
         guard let text else { return implied ?? m.defaultQuant }
         guard let s = QuantScheme.named(text) else {
-            throw FitError.usage("--quant \(text) is not a known quantization; use one of \(QuantScheme.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw FitError.usage("--quant \(text) is not a known quantization; use a GGUF type (\(QuantScheme.allCases.map(\.rawValue).joined(separator: ", "))) or a safetensors format (\(SafetensorsFormat.catalogNames.map(\.name).joined(separator: ", ")))")
         }
         return s
     }
@@ -197,7 +237,8 @@ struct PlanCommand: AsyncParsableCommand {
         var out = style.bold("\(r.model.name) (\(r.model.id)), \(r.quant), \(r.context) tokens") + "\n"
         out += "KV cache \(r.kvType.rawValue), flash attention \(r.flashAttention ? "on" : "off"), \(Format.params(r.model.parameters)) parameters"
         out += r.model.activeParameters < r.model.parameters ? " (\(Format.params(r.model.activeParameters)) active)" : ""
-        let origin = ["published": "published file size", "gguf": "file's tensor table", "safetensors": "config.json and the safetensors index"][r.weightsSource] ?? "per-tensor quant recipe"
+        let origin = ["published": "published file size", "gguf": "file's tensor table", "safetensors": "config.json and the safetensors index",
+                      "format": "format's bits per tensor"][r.weightsSource] ?? "per-tensor quant recipe"
         out += ", weights from the \(origin)\n"
         out += machineSummary(machine, target: target) + "\n\n"
         let devices = r.devices.filter { $0.id == "cpu" || $0.memory.totalBytes > 0 }
@@ -246,7 +287,7 @@ struct PlanCommand: AsyncParsableCommand {
             }
         }
         for w in r.warnings { out += "Note: \(w)\n" }
-        out += "Launch: " + r.llamaServer.joined(separator: " ") + "\n"
+        if !r.llamaServer.isEmpty { out += "Launch: " + r.llamaServer.joined(separator: " ") + "\n" }
         return out
     }
 }

@@ -44,6 +44,16 @@ struct ModelEntry: Decodable {
     var notes: String?
     var architecture: ModelArchitecture
     var quants: [QuantEntry]?
+    var builds: [BuildEntry]?
+
+    struct BuildEntry: Decodable {
+        var format: String
+        var repo: String
+        var bytes: Int64?
+        var source: String
+        var notes: String?
+        static let fields: Set<String> = ["format", "repo", "bytes", "source", "notes"]
+    }
 
     struct QuantEntry: Decodable {
         var name: String
@@ -51,7 +61,7 @@ struct ModelEntry: Decodable {
         var source: String?
     }
 
-    static let fields: Set<String> = ["id", "name", "family", "released", "license", "aliases", "sources", "notes", "architecture", "quants"]
+    static let fields: Set<String> = ["id", "name", "family", "released", "license", "aliases", "sources", "notes", "architecture", "quants", "builds"]
     static let architectureFields: Set<String> = [
         "layers", "hiddenSize", "heads", "kvHeads", "headDim", "valueHeadDim", "ffnSize", "vocabSize",
         "contextLength", "tiedEmbeddings", "slidingWindow", "moe", "mla", "linearAttention", "attentionSinks", "gatedFFN",
@@ -193,6 +203,11 @@ public enum CatalogParser {
                     }
                 }
             }
+            for (i, b) in (mapping["builds"]?.sequence ?? []).enumerated() {
+                for k in b.mapping?.keys.compactMap(\.string) ?? [] where !ModelEntry.BuildEntry.fields.contains(k) {
+                    issue(entryName, "builds[\(i)].\(k)", "unknown field (known: \(ModelEntry.BuildEntry.fields.sorted().joined(separator: ", ")))")
+                }
+            }
             let entry: ModelEntry
             do {
                 entry = try YAMLDecoder().decode(ModelEntry.self, from: node)
@@ -284,8 +299,23 @@ public enum CatalogParser {
         }
         if e.quants == nil { builds = CatalogModel.defaultQuants.map { QuantBuild(scheme: $0) } }
         if builds.isEmpty { report("quants", "must list at least one quant, or be omitted for the default list") }
+        var safetensors: [SafetensorsBuild] = []
+        for (i, b) in (e.builds ?? []).enumerated() {
+            if SafetensorsFormat.named(b.format) == nil {
+                report("builds[\(i)].format", "unknown format `\(b.format)` (known: \(SafetensorsFormat.catalogNames.map(\.name).joined(separator: ", ")))")
+            }
+            let parts = b.repo.split(separator: "/", omittingEmptySubsequences: false)
+            if parts.count != 2 || parts.contains(where: \.isEmpty) || b.repo.contains(" ") {
+                report("builds[\(i)].repo", "must be a Hugging Face repo id like org/name, got `\(b.repo)`")
+            }
+            if b.source.trimmingCharacters(in: .whitespaces).isEmpty { report("builds[\(i)].source", "must say where the repo was seen") }
+            if let n = b.bytes, n <= 0 { report("builds[\(i)].bytes", "must be a positive byte count, got \(n)") }
+            if safetensors.contains(where: { $0.repo.lowercased() == b.repo.lowercased() }) { report("builds[\(i)].repo", "`\(b.repo)` is listed twice") }
+            safetensors.append(SafetensorsBuild(format: SafetensorsFormat.catalogNames.first { $0.name.lowercased() == b.format.lowercased() }?.name ?? b.format,
+                                                repo: b.repo, bytes: b.bytes, source: b.source, notes: b.notes))
+        }
         return CatalogModel(id: e.id, name: e.name, family: e.family, released: e.released, license: e.license,
-                            aliases: e.aliases ?? [], sources: e.sources, notes: e.notes, architecture: a, quants: builds)
+                            aliases: e.aliases ?? [], sources: e.sources, notes: e.notes, architecture: a, quants: builds, builds: safetensors)
     }
 
     static func isDate(_ s: String) -> Bool {

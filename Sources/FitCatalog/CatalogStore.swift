@@ -76,6 +76,18 @@ public struct CatalogStore: Sendable {
                 t.column("value", .blob).notNull()
             }
         }
+        m.registerMigration("v5: safetensors builds") { db in
+            try db.create(table: "build") { t in
+                t.column("modelId", .text).notNull().references("model", onDelete: .cascade)
+                t.column("format", .text).notNull()
+                t.column("repo", .text).notNull().collate(.nocase)
+                t.column("bytes", .integer)
+                t.column("source", .text).notNull()
+                t.column("notes", .text)
+                t.column("position", .integer).notNull()
+                t.primaryKey(["modelId", "repo"])
+            }
+        }
         return m
     }
 
@@ -140,6 +152,10 @@ public struct CatalogStore: Sendable {
         static let databaseTableName = "alias"
         var alias: String, modelId: String
     }
+    struct BuildRow: Codable, FetchableRecord, PersistableRecord {
+        static let databaseTableName = "build"
+        var modelId: String, format: String, repo: String, bytes: Int64?, source: String, notes: String?, position: Int
+    }
     struct QuantRow: Codable, FetchableRecord, PersistableRecord {
         static let databaseTableName = "quant"
         var modelId: String, scheme: String, bytes: Int64?, source: String?, position: Int
@@ -165,6 +181,7 @@ public struct CatalogStore: Sendable {
             try HardwareRow.deleteAll(db)
             for (i, h) in hardware.enumerated() { try HardwareRow(id: h.id, spec: h, position: i).insert(db) }
             try QuantRow.deleteAll(db)
+            try BuildRow.deleteAll(db)
             try AliasRow.deleteAll(db)
             try ModelRow.deleteAll(db)
             for (i, m) in models.enumerated() {
@@ -175,6 +192,9 @@ public struct CatalogStore: Sendable {
                 for a in m.aliases { try AliasRow(alias: a, modelId: m.id).insert(db) }
                 for (j, q) in m.quants.enumerated() {
                     try QuantRow(modelId: m.id, scheme: q.scheme.rawValue, bytes: q.bytes, source: q.source, position: j).insert(db)
+                }
+                for (j, b) in m.builds.enumerated() {
+                    try BuildRow(modelId: m.id, format: b.format, repo: b.repo, bytes: b.bytes, source: b.source, notes: b.notes, position: j).insert(db)
                 }
             }
             let snapshot = Data(SnapshotCodec.encode(Snapshot(models: models, hardware: hardware, cloud: cloud, calibration: calibration)))
@@ -198,13 +218,17 @@ public struct CatalogStore: Sendable {
             for a in try AliasRow.fetchAll(db) { aliases[a.modelId, default: []].append(a.alias) }
             var quants: [String: [QuantRow]] = [:]
             for q in try QuantRow.order(Column("position")).fetchAll(db) { quants[q.modelId, default: []].append(q) }
+            var builds: [String: [SafetensorsBuild]] = [:]
+            for b in try BuildRow.order(Column("position")).fetchAll(db) {
+                builds[b.modelId, default: []].append(SafetensorsBuild(format: b.format, repo: b.repo, bytes: b.bytes, source: b.source, notes: b.notes))
+            }
             return rows.map { r in
                 CatalogModel(id: r.id, name: r.name, family: r.family, released: r.released, license: r.license,
                              aliases: (aliases[r.id] ?? []).sorted(), sources: r.sources, notes: r.notes,
                              architecture: r.architecture,
                              quants: (quants[r.id] ?? []).compactMap { q in
                                  QuantScheme(rawValue: q.scheme).map { QuantBuild(scheme: $0, bytes: q.bytes, source: q.source) }
-                             })
+                             }, builds: builds[r.id] ?? [])
             }
         }
     }

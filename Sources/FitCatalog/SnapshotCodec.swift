@@ -13,6 +13,7 @@ enum SnapshotCodec {
             w.strings(m.aliases); w.strings(m.sources); w.optString(m.notes)
             w.architecture(m.architecture)
             w.array(m.quants) { w, q in w.string(q.scheme.rawValue); w.optInt(q.bytes.map(Int.init)); w.optString(q.source) }
+            w.array(m.builds) { w, b in w.string(b.format); w.string(b.repo); w.optInt(b.bytes.map(Int.init)); w.string(b.source); w.optString(b.notes) }
         }
         w.array(s.hardware) { w, h in
             w.string(h.id); w.string(h.name); w.string(h.vendor.rawValue); w.double(h.memoryGB); w.optInt(h.nvidiaSmiMiB)
@@ -48,8 +49,11 @@ enum SnapshotCodec {
                 guard let s = QuantScheme(rawValue: try r.string()) else { throw Corrupt() }
                 return QuantBuild(scheme: s, bytes: try r.optInt().map(Int64.init), source: try r.optString())
             }
+            let builds = try r.array { r -> SafetensorsBuild in
+                SafetensorsBuild(format: try r.string(), repo: try r.string(), bytes: try r.optInt().map(Int64.init), source: try r.string(), notes: try r.optString())
+            }
             return CatalogModel(id: id, name: name, family: family, released: released, license: license, aliases: aliases,
-                                sources: sources, notes: notes, architecture: a, quants: quants)
+                                sources: sources, notes: notes, architecture: a, quants: quants, builds: builds)
         }
         let hardware = try r.array { r -> HardwareSpec in
             let id = try r.string(), name = try r.string()

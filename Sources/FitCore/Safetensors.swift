@@ -18,6 +18,20 @@ public enum SafetensorsFormat: Sendable, Equatable {
         }
     }
 
+    /// The names the catalog's `builds` use, and the format each stands for (MLX's default group is
+    /// 64, AWQ's and GPTQ's 128: the sizes their converters write unless told otherwise).
+    public static let catalogNames: [(name: String, format: SafetensorsFormat)] = [
+        ("BF16", .float(bytes: 2)), ("FP8", .fp8), ("MXFP4", .mxfp4),
+        ("AWQ-4bit", .groupwise(bits: 4, group: 128)), ("GPTQ-4bit", .groupwise(bits: 4, group: 128)),
+        ("GPTQ-8bit", .groupwise(bits: 8, group: 128)),
+        ("MLX-3bit", .mlx(bits: 3, group: 64)), ("MLX-4bit", .mlx(bits: 4, group: 64)),
+        ("MLX-6bit", .mlx(bits: 6, group: 64)), ("MLX-8bit", .mlx(bits: 8, group: 64)),
+    ]
+
+    public static func named(_ name: String) -> SafetensorsFormat? {
+        catalogNames.first { $0.name.lowercased() == name.lowercased() }?.format
+    }
+
     /// Bits per weight of one tensor in this format.
     func bits(_ t: TensorShape) -> Double {
         if t.role.staysF32 || t.rows == 1 { return 16 }  // norms and routers: bf16 in checkpoints

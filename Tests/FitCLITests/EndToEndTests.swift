@@ -161,6 +161,49 @@ struct EndToEndTests {
     }
 }
 
+@Suite("Safetensors builds: MLX, AWQ/GPTQ, FP8 from the catalog", .serialized)
+struct SafetensorsBuildEndToEndTests {
+    let mac = packageRoot.appendingPathComponent("Probes/machines/m2-macbook-air.json").path
+
+    @Test("a listed MLX repo plans by its id: the published size, Metal's share, an mlx_lm launch line")
+    func byRepo() throws {
+        let r = try Fit.run(["plan", "mlx-community/Qwen3.5-27B-4bit", "--ctx", "32k", "--json", "--machine", mac])
+        #expect(r.code == 0, "\(r.stderr)")
+        let j = try r.json()
+        #expect(j["quant"] as? String == "MLX-4bit (mlx-community/Qwen3.5-27B-4bit)")
+        #expect(j["weightsSource"] as? String == "published")
+        // 16,054,266,848 bytes published (exo's model card); the layout is scaled to it
+        let weights = ((j["memory"] as? [String: Any])?["weightsBytes"] as? Int64) ?? 0
+        #expect(abs(weights - 16_054_266_848) < 1024)
+        // 15 GiB of weights do not fit in the 16 GiB Metal lets this 24 GB Mac keep resident, with the KV cache
+        #expect(j["verdict"] as? String != "gpu")
+        #expect(j["llamaServer"] as? [String] == ["mlx_lm.server", "--model", "mlx-community/Qwen3.5-27B-4bit"])
+    }
+
+    @Test("--quant names a format: the listed repo when there is one, else sized from the format and said so")
+    func byFormat() throws {
+        let listed = try Fit.run(["plan", "qwen3.5-27b", "--quant", "gptq-4bit", "--ctx", "32k", "--hardware", "RTX 4090", "--machine", vmMachine])
+        #expect(listed.code == 0, "\(listed.stderr)")
+        #expect(listed.stdout.contains("GPTQ-4bit (Qwen/Qwen3.5-27B-GPTQ-Int4)"))
+        #expect(listed.stdout.contains("Launch: vllm serve Qwen/Qwen3.5-27B-GPTQ-Int4 --max-model-len 32768"))
+        let unlisted = try Fit.run(["plan", "llama-3.1-8b-instruct", "--quant", "MLX-3bit", "--ctx", "8k", "--machine", mac])
+        #expect(unlisted.code == 0, "\(unlisted.stderr)")
+        #expect(unlisted.stdout.contains("not a listed build of llama-3.1-8b-instruct"))
+        let bad = try Fit.run(["plan", "qwen3.5-27b", "--quant", "EXL2", "--machine", mac])
+        #expect(bad.code == 64 && bad.stderr.split(separator: "\n").count == 1 && bad.stderr.contains("--quant EXL2"))
+    }
+
+    @Test("fit catalog list --json names each local model's GGUF quants and safetensors formats")
+    func listed() throws {
+        let r = try Fit.run(["catalog", "list", "--kind", "local", "--json"])
+        #expect(r.code == 0)
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        let qwen = try #require(rows.first { $0["id"] as? String == "qwen3.5-27b" })
+        #expect((qwen["formats"] as? [String])?.contains("MLX-4bit") == true)
+        #expect((qwen["quants"] as? [String])?.contains("Q4_K_M") == true)
+    }
+}
+
 @Suite("fit --hardware", .serialized)
 struct HardwareEndToEndTests {
     @Test("2x RTX 3090 plans per device, with this machine's RAM")

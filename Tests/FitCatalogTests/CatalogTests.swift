@@ -46,6 +46,52 @@ struct ShippedCatalogTests {
     }
 }
 
+extension ShippedCatalogTests {
+    @Test("safetensors builds: most models list what people download besides GGUF, every one with its source")
+    func safetensorsBuilds() {
+        let withBuilds = models.filter { !$0.builds.isEmpty }
+        #expect(withBuilds.count >= 100)
+        #expect(models.filter { $0.builds.contains { $0.format != "BF16" } }.count >= 60)
+        for m in models { for b in m.builds { #expect(SafetensorsFormat.named(b.format) != nil && !b.source.isEmpty, "\(m.id) \(b.repo)") } }
+    }
+
+    /// Repos that hold more than the text model fit describes: the estimate must fall short of them
+    /// (plans of these builds use the published size). Everything else must agree within 8%.
+    static let largerThanTheTextModel: [String: String] = [
+        "gemma-4-e2b-it": "per-layer embedding tables (Gemma 3n style) are not modelled",
+        "gemma-4-e4b-it": "per-layer embedding tables (Gemma 3n style) are not modelled",
+        "gemma-4-26b-a4b-it": "the repo carries the vision encoder",
+        "gemma-4-31b-it": "the repo carries the vision encoder",
+        "qwen3.5-9b": "the repo carries the vision encoder",
+        "qwen3.5-27b": "the repo carries the vision encoder",
+        "qwen3.6-27b": "the repo carries the vision encoder",
+    ]
+
+    /// A published safetensors size and the format's bits per tensor must agree: the format is what
+    /// sizes a build with no published figure. 8%: converters differ in which small tensors (norms,
+    /// routers, linear-attention parameters) they leave in 16 bits.
+    @Test("the format estimate agrees with every published safetensors size in the catalog")
+    func publishedBuildSizes() {
+        var checked = 0
+        for m in models {
+            for b in m.builds {
+                // mlx-community's gpt-oss "MXFP4-Q8" keeps the non-expert weights in 8 bits: a mix the format list does not name
+                guard let published = b.bytes, let format = SafetensorsFormat.named(b.format), !b.repo.hasSuffix("MXFP4-Q8") else { continue }
+                let predicted = WeightLayout(architecture: m.architecture, format: format).fileTensorBytes
+                let error = Double(predicted - published) / Double(published)
+                let detail = "\(m.id) \(b.repo): format \(predicted), published \(published) (\(Int(error * 1000)) per mille)"
+                if let why = Self.largerThanTheTextModel[m.id] {
+                    #expect(error < 0, "\(detail): expected short of the repo because \(why)")
+                } else {
+                    #expect(abs(error) < 0.08, "\(detail)")
+                }
+                checked += 1
+            }
+        }
+        #expect(checked >= 20)
+    }
+}
+
 @Suite("Bad catalog entries are reported as file: entry: field: problem")
 struct CatalogValidationTests {
     let good = """
@@ -104,6 +150,22 @@ struct CatalogValidationTests {
         #expect(p.contains { $0 == "Catalog/models/tiny.yaml: tiny-1b: quants[1].source: is required when bytes is given" })
     }
 
+    @Test("a safetensors build parses with its format's canonical name; a bad one is reported field by field")
+    func builds() {
+        let ok = good + "\n    builds:\n      - format: mlx-4bit\n        repo: mlx-community/Tiny-1B-4bit\n        source: https://huggingface.co/mlx-community/Tiny-1B-4bit\n"
+        let (models, issues) = CatalogParser.parseModels(yaml: ok, file: "t.yaml")
+        #expect(issues.isEmpty)
+        #expect(models.first?.builds == [SafetensorsBuild(format: "MLX-4bit", repo: "mlx-community/Tiny-1B-4bit", source: "https://huggingface.co/mlx-community/Tiny-1B-4bit")])
+        #expect(models.first?.build(named: "MLX-4BIT")?.runtime == "mlx")
+        let bad = good + "\n    builds:\n      - format: EXL2\n        repo: just-a-name\n        source: ''\n        bytes: -1\n        size: 3\n"
+        let p = problems(bad)
+        #expect(p.contains { $0.hasPrefix("Catalog/models/tiny.yaml: tiny-1b: builds[0].format: unknown format `EXL2` (known: BF16, FP8") })
+        #expect(p.contains("Catalog/models/tiny.yaml: tiny-1b: builds[0].repo: must be a Hugging Face repo id like org/name, got `just-a-name`"))
+        #expect(p.contains("Catalog/models/tiny.yaml: tiny-1b: builds[0].source: must say where the repo was seen"))
+        #expect(p.contains("Catalog/models/tiny.yaml: tiny-1b: builds[0].bytes: must be a positive byte count, got -1"))
+        #expect(p.contains { $0.hasPrefix("Catalog/models/tiny.yaml: tiny-1b: builds[0].size: unknown field") })
+    }
+
     @Test("not YAML at all")
     func notYAML() {
         #expect(problems("models: [unclosed").first?.hasPrefix("Catalog/models/tiny.yaml: -: -: not valid YAML") == true)
@@ -130,6 +192,7 @@ struct CatalogStoreTests {
         #expect(back.count == models.count)
         for (x, y) in zip(models, back) {
             #expect(x.id == y.id && x.architecture == y.architecture && x.quants == y.quants && Set(x.aliases) == Set(y.aliases))
+            #expect(x.builds == y.builds, "\(x.id): safetensors builds changed in the store")
         }
     }
 
