@@ -459,16 +459,16 @@ struct BenchHardwareCommand: AsyncParsableCommand {
         }
         if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         try store.add(hardware: result, machine: machine.benchKey)
-        let theoretical = ProbeCommand.theoreticalRAMBandwidth(machine)  // unified memory: the table's figure; DIMM speeds are not probed
+        let theoretical = ProbeCommand.theoreticalRAMBandwidth(machine)  // unified memory: the table's figure; DIMMs: SMBIOS (root)
         if output.json {
-            try printJSON(HardwareBenchReport(measurement: result, theoreticalBandwidthGBs: theoretical, machine: machine.benchKey))
+            try printJSON(HardwareBenchReport(measurement: result, theoreticalBandwidthGBs: theoretical?.gbs, machine: machine.benchKey))
             return
         }
         var t = TextTable(headers: ["MEASUREMENT", "RESULT", "NOTE"])
         t.rightAligned = [1]
         t.add(["memory copy (STREAM)", "\(NumberText.format(result.copyGBs, digits: 1)) GB/s", "\(result.threads) threads, \(sizes.arrayBytes >> 20) MiB arrays"])
         t.add(["memory triad (STREAM)", "\(NumberText.format(result.triadGBs, digits: 1)) GB/s",
-               theoretical.map { "theoretical \(NumberText.format($0, digits: 0)) GB/s: \(Int((result.triadGBs / $0 * 100).rounded()))% of it" } ?? "used for CPU decode from now on"])
+               theoretical.map { "theoretical \(NumberText.format($0.gbs, digits: 0)) GB/s (\($0.basis)): \(Int((result.triadGBs / $0.gbs * 100).rounded()))% of it" } ?? "used for CPU decode from now on"])
         t.add(["FP32 FMA, one core", "\(NumberText.format(result.singleCoreGFLOPS, digits: 1)) GFLOP/s", ""])
         t.add(["FP32 FMA, all cores", "\(NumberText.format(result.allCoresGFLOPS, digits: 1)) GFLOP/s", "portable build (no -march): fit plans CPU prefill with it"])
         t.add(["synthetic decode (Q8_0)", "\(NumberText.format(result.decodeTokensPerSecond, digits: 1)) tokens/s",

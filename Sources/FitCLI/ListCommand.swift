@@ -44,7 +44,7 @@ struct ListCommand: AsyncParsableCommand {
         guard let calibration = catalog.calibration, let gpu = machine.gpus.first, !gpu.unifiedMemory || gpu.vendor == .apple,
               let bw = gpu.memoryBandwidthGBs?.value,
               let spec = gpu.name.value.flatMap({ catalog.hardwareResolver.match(name: $0, memory: gpu.memoryTotal.value) }) else { return nil }
-        return SpeedBasis(device: ComputeDevice(bandwidthGBs: bw, fp16TFLOPS: spec.fp16TFLOPS, backend: gpu.backend, dies: spec.dies ?? 1),
+        return SpeedBasis(device: ComputeDevice(bandwidthGBs: bw, fp16TFLOPS: spec.fp16TFLOPS, backend: gpu.backend, dies: spec.dies ?? 1, vendor: spec.vendor),
                           calibration: calibration)
     }
 

@@ -36,7 +36,9 @@ struct PlanCommand: AsyncParsableCommand {
             return try await runHF(options: options, catalog: catalog)
         }
         // A safetensors repo the catalog lists ("mlx-community/Qwen3-32B-4bit"), or --quant MLX-4bit.
-        if model.contains("/"), let owner = catalog.models.first(where: { $0.builds.contains { $0.repo.lowercased() == model.lowercased() } }),
+        // The original repo is also the model's alias: that name keeps meaning the model (GGUF plans).
+        let isAlias = catalog.models.contains { m in m.aliases.contains { $0.lowercased() == model.lowercased() } }
+        if model.contains("/"), !isAlias, let owner = catalog.models.first(where: { $0.builds.contains { $0.repo.lowercased() == model.lowercased() } }),
            let build = owner.build(named: model) {
             return try await runBuild(owner, build, options: options, catalog: catalog)
         }
@@ -113,7 +115,7 @@ struct PlanCommand: AsyncParsableCommand {
         let rows = calibration.byBackend.values.reduce(0) { $0 + $1.rows }
         let tensors = TensorLayout(m.architecture).tensors
         let work = TokenWork(architecture: m.architecture, weights: m.weights(scheme, tensors: tensors), quantized: !scheme.isFloat)
-        let device = ComputeDevice(bandwidthGBs: bw, fp16TFLOPS: spec.fp16TFLOPS, backend: gpu.backend, dies: spec.dies ?? 1)
+        let device = ComputeDevice(bandwidthGBs: bw, fp16TFLOPS: spec.fp16TFLOPS, backend: gpu.backend, dies: spec.dies ?? 1, vendor: spec.vendor)
         let active = Double(m.architecture.activeParameters(tensors))
         let prefill = ThroughputEstimator.prefill(work, activeParameters: active, on: device, prompt: prompt, depth: 0, calibration: calibration)
         let measured = try catalogOptions.evidence().throughput.filter {

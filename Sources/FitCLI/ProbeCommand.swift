@@ -39,17 +39,22 @@ struct ProbeCommand: AsyncParsableCommand {
         }
     }
 
-    /// On unified-memory machines the GPU's table bandwidth is the RAM's.
-    static func theoreticalRAMBandwidth(_ m: MachineDescription) -> Double? {
-        m.gpus.first { $0.unifiedMemory }?.memoryBandwidthGBs?.value
+    /// On unified-memory machines the GPU's table bandwidth is the RAM's; elsewhere the DIMMs'
+    /// channels x speed, when SMBIOS could be read.
+    static func theoreticalRAMBandwidth(_ m: MachineDescription) -> (gbs: Double, basis: String)? {
+        if let bw = m.gpus.first(where: { $0.unifiedMemory })?.memoryBandwidthGBs?.value { return (bw, "hardware table, unified memory") }
+        if let d = m.memory.dimms?.value {
+            return (d.theoreticalGBs, "\(d.channels) channel\(d.channels == 1 ? "" : "s") of \(d.type ?? "RAM")-\(d.speedMTs), from SMBIOS")
+        }
+        return nil
     }
 
     /// `fit bench hardware`'s figures beside what the probe read.
-    static func measured(_ hw: HardwareMeasurement, theoretical: Double?) -> String {
+    static func measured(_ hw: HardwareMeasurement, theoretical: (gbs: Double, basis: String)?) -> String {
         "Measured by `fit bench hardware` (\(hw.measuredAt)): RAM bandwidth \(NumberText.format(hw.triadGBs, digits: 1)) GB/s (triad; copy \(NumberText.format(hw.copyGBs, digits: 1))), "
             + "CPU \(NumberText.format(hw.allCoresGFLOPS, digits: 0)) GFLOP/s FP32 on \(hw.threads) threads, synthetic Q8_0 decode \(NumberText.format(hw.decodeTokensPerSecond, digits: 1)) tokens/s over \(hw.decodeWeightBytes >> 20) MiB; "
-            + (theoretical.map { "theoretical \(NumberText.format($0, digits: 0)) GB/s (hardware table, unified memory): \(Int((hw.triadGBs / $0 * 100).rounded()))% of it reached.\n" }
-               ?? "the theoretical RAM bandwidth of a CPU with its own DIMMs is not probed (their speed and channel count need root and SMBIOS).\n")
+            + (theoretical.map { "theoretical \(NumberText.format($0.gbs, digits: 0)) GB/s (\($0.basis)): \(Int((hw.triadGBs / $0.gbs * 100).rounded()))% of it reached.\n" }
+               ?? "the theoretical RAM bandwidth of a CPU with its own DIMMs needs SMBIOS, which only root can read (sudo fit probe).\n")
     }
 
     static func fact<T>(_ f: Fact<T>, _ show: (T) -> String) -> String {
@@ -75,6 +80,11 @@ struct ProbeCommand: AsyncParsableCommand {
         t.add(["memory.available", fact(m.memory.available) { "\($0)" }])
         t.add(["memory.swapTotal", fact(m.memory.swapTotal) { "\($0)" }])
         t.add(["memory.containerLimit", fact(m.memory.containerLimit) { "\($0)" }])
+        if let dimms = m.memory.dimms {
+            t.add(["memory.dimms", fact(dimms) { d in
+                "\(d.modules) x \(d.type ?? "RAM")-\(d.speedMTs) in \(d.channels) channel\(d.channels == 1 ? "" : "s"): \(NumberText.format(d.theoreticalGBs, digits: 1)) GB/s theoretical"
+            }])
+        }
         t.add(["memory.numaNodes", fact(m.memory.numaNodes) { nodes in
             nodes.map { "node\($0.node): \($0.memoryTotal.map { "\($0)" } ?? "?") (cpus \($0.cpus ?? "?"))" }.joined(separator: "; ")
         }])

@@ -5,6 +5,8 @@ public enum FactSource: String, Codable, Sendable {
     case procfs, sysfs, cgroup, libpci, libnuma, nvidiaSmi = "nvidia-smi", table, measured, estimate, user
     /// macOS: `sysctl`, `ioreg` (the GPU's IO registry entry), `vm_stat`, and Metal's device limits.
     case sysctl, ioreg, vmStat = "vm_stat", metal
+    /// SMBIOS memory devices (type 17) as `dmidecode -t 17` prints them: needs root.
+    case dmidecode
 }
 
 public enum FactStatus: String, Codable, Sendable {
@@ -73,6 +75,60 @@ public struct NUMANode: Codable, Sendable, Equatable {
     }
 }
 
+/// What SMBIOS says of the installed memory modules.
+public struct DIMMSummary: Codable, Sendable, Equatable {
+    /// Populated modules.
+    public var modules: Int
+    /// Memory channels they occupy (two modules on one channel share its bandwidth).
+    public var channels: Int
+    /// The configured speed all modules run at (the slowest, when they differ), in MT/s.
+    public var speedMTs: Int
+    /// DDR4, DDR5, LPDDR5...
+    public var type: String?
+    /// Data bits per channel (64; ECC bits are not data).
+    public var dataWidthBits: Int
+    public init(modules: Int, channels: Int, speedMTs: Int, type: String?, dataWidthBits: Int) {
+        self.modules = modules; self.channels = channels; self.speedMTs = speedMTs; self.type = type; self.dataWidthBits = dataWidthBits
+    }
+
+    /// Peak bandwidth: channels x transfers per second x bytes per transfer, in GB/s (10^9).
+    public var theoreticalGBs: Double { Double(channels) * Double(speedMTs) * 1e6 * Double(dataWidthBits / 8) / 1e9 }
+
+    /// Reads `dmidecode -t 17` (or `-t memory`): each populated "Memory Device". A channel is the
+    /// bank locator when it names one ("P0 CHANNEL A"), else the slot locator without its trailing
+    /// slot number ("DIMM_A1" and "DIMM_A2" share channel A), else each module its own.
+    public static func parse(dmidecode text: String) -> DIMMSummary? {
+        var devices: [[String: String]] = []
+        var current: [String: String]?
+        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line == "Memory Device" { if let c = current { devices.append(c) }; current = [:]; continue }
+            if line.hasPrefix("Handle ") { if let c = current { devices.append(c) }; current = nil; continue }
+            guard current != nil, let colon = line.firstIndex(of: ":") else { continue }
+            current?[String(line[..<colon])] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        if let c = current { devices.append(c) }
+        func number(_ s: String?) -> Int? { s.flatMap { Int($0.split(separator: " ").first ?? "") } }
+        let populated = devices.filter { d in
+            guard let size = d["Size"], let n = number(size), n > 0 else { return false }
+            return !size.lowercased().contains("no module")
+        }
+        guard !populated.isEmpty else { return nil }
+        let speeds = populated.compactMap { number($0["Configured Memory Speed"]) ?? number($0["Configured Clock Speed"]) ?? number($0["Speed"]) }.filter { $0 > 0 }
+        guard let speed = speeds.min() else { return nil }
+        var channels: Set<String> = []
+        for (i, d) in populated.enumerated() {
+            let bank = d["Bank Locator"] ?? "", slot = d["Locator"] ?? ""
+            if bank.uppercased().contains("CHANNEL") { channels.insert(bank.uppercased()); continue }
+            let stem = String(slot.reversed().drop { $0.isNumber }.reversed())
+            if let last = stem.last, last.isLetter, stem.count < slot.count { channels.insert(stem.uppercased()) } else { channels.insert("module \(i)") }
+        }
+        let width = populated.compactMap { number($0["Data Width"]) }.filter { $0 > 0 }.min() ?? 64
+        let type = populated.compactMap { $0["Type"] }.first { $0 != "Unknown" && $0 != "Other" }
+        return DIMMSummary(modules: populated.count, channels: channels.count, speedMTs: speed, type: type, dataWidthBits: width)
+    }
+}
+
 public struct MemoryDescription: Codable, Sendable, Equatable {
     public var total: Fact<ByteCount>
     public var available: Fact<ByteCount>
@@ -81,6 +137,8 @@ public struct MemoryDescription: Codable, Sendable, Equatable {
     public var containerLimit: Fact<ByteCount>
     public var containerUsage: Fact<ByteCount>
     public var numaNodes: Fact<[NUMANode]>
+    /// The DIMMs: their speed and channels give the theoretical RAM bandwidth (SMBIOS, root only).
+    public var dimms: Fact<DIMMSummary>?
 
     public init(total: Fact<ByteCount>, available: Fact<ByteCount>, swapTotal: Fact<ByteCount>,
                 containerLimit: Fact<ByteCount>, containerUsage: Fact<ByteCount>, numaNodes: Fact<[NUMANode]>) {

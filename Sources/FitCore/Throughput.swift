@@ -10,8 +10,11 @@ public struct ComputeDevice: Sendable, Equatable {
     public var backend: Backend
     /// Dies sharing the memory: a multi-die part reaches a smaller share of its nominal bandwidth.
     public var dies: Int
-    public init(bandwidthGBs: Double, fp16TFLOPS: Double, backend: Backend, dies: Int = 1) {
-        self.bandwidthGBs = bandwidthGBs; self.fp16TFLOPS = fp16TFLOPS; self.backend = backend; self.dies = dies
+    /// Whose GPU: a backend that runs on several vendors' parts (Vulkan) reaches a different share
+    /// of each one's peak (Intel's Arc drivers, AMD's and NVIDIA's differ by 2-4x in prefill).
+    public var vendor: GPUVendor?
+    public init(bandwidthGBs: Double, fp16TFLOPS: Double, backend: Backend, dies: Int = 1, vendor: GPUVendor? = nil) {
+        self.bandwidthGBs = bandwidthGBs; self.fp16TFLOPS = fp16TFLOPS; self.backend = backend; self.dies = dies; self.vendor = vendor
     }
 }
 
@@ -45,8 +48,13 @@ public struct ThroughputCalibration: Sendable, Equatable, Codable {
     public init(byBackend: [String: Terms], pooled: Terms) { self.byBackend = byBackend; self.pooled = pooled }
     public func terms(_ b: Backend) -> Terms { byBackend[b.rawValue] ?? pooled }
     /// Multi-die parts have terms of their own where measured ("metal/multi-die").
-    public func terms(_ d: ComputeDevice) -> Terms { d.dies > 1 ? (byBackend[Self.multiDieKey(d.backend)] ?? terms(d.backend)) : terms(d.backend) }
+    public func terms(_ d: ComputeDevice) -> Terms {
+        if d.dies > 1, let t = byBackend[Self.multiDieKey(d.backend)] { return t }
+        if let v = d.vendor, let t = byBackend[Self.vendorKey(d.backend, v)] { return t }
+        return terms(d.backend)
+    }
     public static func multiDieKey(_ b: Backend) -> String { b.rawValue + "/multi-die" }
+    public static func vendorKey(_ b: Backend, _ v: GPUVendor) -> String { b.rawValue + "/" + v.rawValue }
 }
 
 /// Work per token for one model build.

@@ -68,7 +68,7 @@ public enum ThroughputFit {
             let memory = h.unifiedMemory ? h.memoryGB * 0.75 : h.deviceMemory.gib * Double(r.gpuCount ?? 1)
             guard Double(work.weights.fileTensorBytes) / 1_073_741_824 < memory else { continue }
             out.append(ThroughputSample(kind: t.kind, backend: b, hardware: hid, work: work, activeParameters: active,
-                                        device: ComputeDevice(bandwidthGBs: h.bandwidthGBs, fp16TFLOPS: h.fp16TFLOPS, backend: b, dies: h.dies ?? 1),
+                                        device: ComputeDevice(bandwidthGBs: h.bandwidthGBs, fp16TFLOPS: h.fp16TFLOPS, backend: b, dies: h.dies ?? 1, vendor: h.vendor),
                                         depth: t.depth, prompt: t.kind == .prefill ? t.tokens : 0, measured: r.tokensPerSecond,
                                         label: "\(m.id) \(q.rawValue) \(r.test) on \(h.name) (\(r.backend))", source: r.source))
         }
@@ -79,6 +79,32 @@ public enum ThroughputFit {
         guard !x.isEmpty else { return nil }
         let s = x.sorted()
         return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+
+    /// The centre (geometric midpoint) of the shortest range, on a log scale, that holds two thirds
+    /// of `x` (a "shorth", as in least trimmed squares). Prefill rows disagree by 2-4x between
+    /// sources for the same GPU and model (driver and llama.cpp versions, power limits); the
+    /// shortest two thirds follow the agreeing majority where the median of ratios is pulled by the
+    /// disagreeing tail. Two thirds was chosen among 1/2, 2/3 and 3/4 on the cross-validation
+    /// itself (DECISIONS.md says so).
+    public static func shorth(_ x: [Double]) -> Double? {
+        let logs = x.filter { $0 > 0 }.map(\.logarithm).sorted()
+        guard !logs.isEmpty else { return nil }
+        let h = logs.count * 2 / 3 + 1
+        guard logs.count >= 3, h < logs.count else { return median(x) }
+        var best = 0
+        for i in 0...(logs.count - h) where logs[i + h - 1] - logs[i] < logs[best + h - 1] - logs[best] { best = i }
+        return exponential((logs[best] + logs[best + h - 1]) / 2)
+    }
+
+    static func exponential(_ y: Double) -> Double {
+        // e^y = (e^(y/2^k))^(2^k), with a short series for the small argument
+        var k = 0, z = y
+        while abs(z) > 0.5 { z /= 2; k += 1 }
+        var term = 1.0, sum = 1.0
+        for n in 1...20 { term *= z / Double(n); sum += term }
+        for _ in 0..<k { sum *= sum }
+        return sum
     }
 
     /// Fits one backend's terms (or the pooled terms) on `samples`.
@@ -105,7 +131,7 @@ public enum ThroughputFit {
             if err < best.err { best = (eff, lat, err) }
         }
         func prefillEfficiency(_ rows: [ThroughputSample]) -> Double? {
-            median(rows.map { s in
+            shorth(rows.map { s in
                 s.measured * s.work.prefillFLOPs(averageDepth: Double(s.depth) + Double(s.prompt) / 2, activeParameters: s.activeParameters)
                     / (s.device.fp16TFLOPS * 1e12)
             }).map { min(max($0, 0.005), 1.0) }
@@ -133,6 +159,15 @@ public enum ThroughputFit {
                 by[b.rawValue] = s
             } else if own.count >= 4, let t = terms(own) {
                 by[b.rawValue] = t
+            }
+            // A backend on several vendors' GPUs (Vulkan): each vendor's own terms, where at least
+            // two of its GPUs have rows (so leaving one out still leaves a measured sibling).
+            let vendors = Set(own.compactMap(\.device.vendor))
+            if vendors.count > 1 {
+                for v in vendors {
+                    let rows = own.filter { $0.device.vendor == v }
+                    if rows.count >= 3, Set(rows.map(\.hardware)).count >= 2, let t = terms(rows) { by[ThroughputCalibration.vendorKey(b, v)] = t }
+                }
             }
         }
         return ThroughputCalibration(byBackend: by, pooled: pooled)

@@ -69,8 +69,34 @@ public struct MachineProber: Sendable {
         let cpu = probeCPU()
         let memory = probeMemory(&warnings)
         let pci = probePCI(&probes)
+        async let dimms = probeDIMMs()
         let gpus = await probeGPUs(pci: pci, probes: &probes, warnings: &warnings)
-        return MachineDescription(cpu: cpu, memory: memory, gpus: gpus, probes: probes, warnings: warnings)
+        var m = MachineDescription(cpu: cpu, memory: memory, gpus: gpus, probes: probes, warnings: warnings)
+        m.memory.dimms = await dimms
+        return m
+    }
+
+    /// The DIMMs' speed and channels from SMBIOS, through `dmidecode -t 17`. SMBIOS is readable by
+    /// root only: an ordinary user's live probe says so without spawning a process that must fail.
+    func probeDIMMs() async -> Fact<DIMMSummary> {
+        if root.isLive, geteuid() != 0 {
+            return .missing(.dmidecode, .noPermission, "DIMM speed and channels need root (sudo fit probe); `fit bench hardware` measures the bandwidth instead")
+        }
+        let r = await runner.run("dmidecode", ["-t", "17"], timeout: .seconds(5))
+        switch r.ending {
+        case .exited(0):
+            guard let s = DIMMSummary.parse(dmidecode: r.stdout) else {
+                return .missing(.dmidecode, .absent, "no populated memory device in SMBIOS (a VM?)")
+            }
+            return Fact(s, source: .dmidecode)
+        case .exited:
+            let why = (r.stderr + r.stdout).trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").first.map(String.init) ?? "failed"
+            return .missing(.dmidecode, why.lowercased().contains("permission denied") ? .noPermission : .error, "dmidecode: \(why)")
+        case .timedOut: return .missing(.dmidecode, .timedOut, "dmidecode timed out")
+        case .notFound: return .missing(.dmidecode, .toolMissing, "dmidecode not installed (Debian package dmidecode)")
+        case .signaled(let s): return .missing(.dmidecode, .error, "dmidecode killed by signal \(s)")
+        case .failedToStart(let why): return .missing(.dmidecode, .error, "dmidecode could not start: \(why)")
+        }
     }
 
     // MARK: CPU and memory
