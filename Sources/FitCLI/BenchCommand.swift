@@ -264,7 +264,7 @@ struct BenchRuntimeCommand: AsyncParsableCommand {
         // A model that fits nowhere is measured as llama-bench would run it: from RAM.
         let placement: Verdict = plan.verdict == .none ? .ram : plan.verdict
         let (decode, prefill) = ThroughputEstimator.speeds(work, activeParameters: active, verdict: placement,
-                                                           gpuShare: Double(plan.gpuLayers) / Double(max(1, plan.totalLayers)),
+                                                           gpuShare: work.gpuShareOfReads(gpuLayers: plan.gpuLayers, totalLayers: plan.totalLayers, cpuMoELayers: plan.options.cpuMoELayers),
                                                            gpu: ListCommand.speedBasis(machine: machine, catalog: catalog)?.device, host: host,
                                                            decodeDepth: 0, prefillPrompt: prompt, prefillDepth: 0, calibration: calibration)
         return Prediction(prefill: prefill, decode: decode, placement: placement,

@@ -131,7 +131,7 @@ struct ChooseCommand: AsyncParsableCommand {
                 let active = Double(m.architecture.activeParameters(tensors))
                 if let calibration = catalog.calibration {
                     (decode, prefill) = ThroughputEstimator.speeds(
-                        work, activeParameters: active, verdict: best.verdict, gpuShare: Double(best.gpuLayers) / Double(max(1, best.totalLayers)),
+                        work, activeParameters: active, verdict: best.verdict, gpuShare: work.gpuShareOfReads(gpuLayers: best.gpuLayers, totalLayers: best.totalLayers),
                         gpu: speed?.device, host: host, decodeDepth: context.count / 2, prefillPrompt: 2048, prefillDepth: context.count / 2,
                         calibration: calibration)
                 }

@@ -55,7 +55,7 @@ struct PlanCommand: AsyncParsableCommand {
         var report = PlanReport.make(model: entry, scheme: scheme, options: planOptions, target: target)
         report.throughput = try Self.throughput(model: entry, scheme: scheme, verdict: report.verdict, machine: machine, catalog: catalog,
                                                 options: planOptions, prompt: prompt, depth: depth, catalogOptions: catalogOptions,
-                                                gpuShare: Double(report.gpuLayers) / Double(max(1, report.totalLayers)))
+                                                gpuLayers: report.gpuLayers, totalLayers: report.totalLayers)
         if let t = report.throughput, let tiers = try? catalogOptions.evidence().tiers {
             report.throughput?.agentTasks = Self.agentTasks(t, tiers: tiers)
         }
@@ -70,24 +70,27 @@ struct PlanCommand: AsyncParsableCommand {
     /// the hardware table knows; otherwise a sentence saying what cannot be estimated yet.
     static func throughput(model m: CatalogModel, scheme: QuantScheme, verdict: Verdict, machine: MachineDescription, catalog: Catalog,
                            options: PlanOptions, prompt: Int, depth: Int?, catalogOptions: CatalogOptions,
-                           gpuShare: Double = 1) throws -> PlanReport.ThroughputReport {
+                           gpuLayers: Int? = nil, totalLayers: Int? = nil) throws -> PlanReport.ThroughputReport {
         guard prompt > 0, prompt <= TokenCount.absurd.count else { throw FitError.usage("--prompt \(prompt) must be a positive token count") }
         let d = depth ?? options.context.count
         guard d >= 0 else { throw FitError.usage("--depth \(d) must be zero or a positive token count") }
         func none(_ why: String) -> PlanReport.ThroughputReport {
             .init(prompt: prompt, depth: d, note: why)
         }
-        if verdict == .partial || verdict == .ram, let calibration = catalog.calibration {
-            // Part or all of the model reads from RAM: each side at its own bandwidth.
+        let tensors = TensorLayout(m.architecture).tensors
+        let work = TokenWork(architecture: m.architecture, weights: m.weights(scheme, tensors: tensors), quantized: !scheme.isFloat)
+        let gpuShare = gpuLayers.map { work.gpuShareOfReads(gpuLayers: $0, totalLayers: totalLayers ?? $0, cpuMoELayers: options.cpuMoELayers) } ?? 1
+        let expertsInRAM = verdict == .gpu && gpuShare < 0.9999
+        if verdict == .partial || verdict == .ram || expertsInRAM, let calibration = catalog.calibration {
+            // Part or all of the model reads from RAM (layers, or --n-cpu-moe's experts): each side at its own bandwidth.
             let host = hostSpeed(machine: machine)
-            let tensors = TensorLayout(m.architecture).tensors
-            let work = TokenWork(architecture: m.architecture, weights: m.weights(scheme, tensors: tensors), quantized: !scheme.isFloat)
             let share = verdict == .ram ? 0 : gpuShare
             let gpu = ListCommand.speedBasis(machine: machine, catalog: catalog)?.device
             if share > 0, gpu == nil { return none("no estimate: the GPU's bandwidth and FP16 throughput are not in the hardware table") }
             let active = Double(m.architecture.activeParameters(tensors))
             func at(_ depth: Int) -> (decode: Double?, prefill: Double?) {
-                ThroughputEstimator.speeds(work, activeParameters: active, verdict: verdict, gpuShare: share, gpu: gpu, host: host,
+                ThroughputEstimator.speeds(work, activeParameters: active, verdict: verdict, gpuShare: share,
+                                           kvGPUShare: verdict == .ram ? 0 : gpuLayers.map { work.kvShareOnGPU(gpuLayers: $0) }, gpu: gpu, host: host,
                                            decodeDepth: depth, prefillPrompt: prompt, prefillDepth: 0, calibration: calibration)
             }
             let (empty, full) = (at(0), at(d))
@@ -99,7 +102,9 @@ struct PlanCommand: AsyncParsableCommand {
                          decodeTokensPerSecondAtContext: full.decode.map { $0 * (factor?.decodeFactor ?? 1) },
                          prefillTokensPerSecond: prefill.map { $0 * (factor?.prefillFactor ?? 1) },
                          timeToFirstTokenSeconds: prefill.map { Double(prompt) / ($0 * (factor?.prefillFactor ?? 1)) }, prompt: prompt, depth: d,
-                         device: verdict == .ram ? "CPU" : "GPU + CPU (\(Int((share * 100).rounded()))% of layers on the GPU)",
+                         device: verdict == .ram ? "CPU" : options.cpuMoELayers > 0
+                            ? "GPU + CPU (--n-cpu-moe \(options.cpuMoELayers): \(Int((share * 100).rounded()))% of the bytes read per token on the GPU)"
+                            : "GPU + CPU (\(Int((share * 100).rounded()))% of the bytes read per token on the GPU)",
                          note: "estimated with \(hostNote)\(factor != nil ? ", corrected by this machine's fit bench runtime" : ""); CPU and offloaded speeds are rougher than full-GPU ones")
         }
         guard verdict == .gpu else {
@@ -113,8 +118,6 @@ struct PlanCommand: AsyncParsableCommand {
             return none("no estimate: the catalog has no throughput measurements to calibrate on")
         }
         let rows = calibration.byBackend.values.reduce(0) { $0 + $1.rows }
-        let tensors = TensorLayout(m.architecture).tensors
-        let work = TokenWork(architecture: m.architecture, weights: m.weights(scheme, tensors: tensors), quantized: !scheme.isFloat)
         let device = ComputeDevice(bandwidthGBs: bw, fp16TFLOPS: spec.fp16TFLOPS, backend: gpu.backend, dies: spec.dies ?? 1, vendor: spec.vendor)
         let active = Double(m.architecture.activeParameters(tensors))
         let prefill = ThroughputEstimator.prefill(work, activeParameters: active, on: device, prompt: prompt, depth: 0, calibration: calibration)

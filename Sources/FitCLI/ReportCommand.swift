@@ -86,7 +86,7 @@ struct ReportCommand: AsyncParsableCommand {
             let tensors = TensorLayout(m.architecture).tensors
             let work = TokenWork(architecture: m.architecture, weights: m.weights(q, tensors: tensors), quantized: !q.isFloat)
             let active = Double(m.architecture.activeParameters(tensors))
-            let share = Double(gpuLayers) / Double(max(1, totalLayers))
+            let share = work.gpuShareOfReads(gpuLayers: gpuLayers, totalLayers: totalLayers)
             return ThroughputEstimator.speeds(work, activeParameters: active, verdict: verdict, gpuShare: share, gpu: speed?.device, host: host,
                                               decodeDepth: depth, prefillPrompt: 512, prefillDepth: 0, calibration: calibration)
         }

@@ -58,11 +58,11 @@ public enum FitList {
                 // GPU rows at the GPU's bandwidth; layers in RAM at the host's.
                 if let calibration = speed?.calibration ?? hostSpeed?.calibration, plan.verdict == .gpu ? speed != nil : hostSpeed != nil {
                     let work = TokenWork(architecture: m.architecture, weights: weights, quantized: !q.scheme.isFloat)
-                    let share = Double(plan.gpuLayers) / Double(max(1, plan.totalLayers))
+                    let share = work.gpuShareOfReads(gpuLayers: plan.gpuLayers, totalLayers: plan.totalLayers, cpuMoELayers: options.cpuMoELayers)
                     let host = hostSpeed?.host ?? HostSpeed.assumed(physicalCores: nil)
-                    decode = (ThroughputEstimator.decode(work, verdict: plan.verdict, gpuShare: share, gpu: speed?.device, host: host, depth: 0,
+                    decode = (ThroughputEstimator.decode(work, verdict: plan.verdict, gpuShare: share, kvGPUShare: work.kvShareOnGPU(gpuLayers: plan.gpuLayers), gpu: speed?.device, host: host, depth: 0,
                                                          calibration: calibration),
-                              ThroughputEstimator.decode(work, verdict: plan.verdict, gpuShare: share, gpu: speed?.device, host: host,
+                              ThroughputEstimator.decode(work, verdict: plan.verdict, gpuShare: share, kvGPUShare: work.kvShareOnGPU(gpuLayers: plan.gpuLayers), gpu: speed?.device, host: host,
                                                          depth: options.context.count, calibration: calibration))
                 }
                 let maxCtx = planner.maxContext(options, on: target, atLeast: plan.verdict == .none ? .ram : plan.verdict)

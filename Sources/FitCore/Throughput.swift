@@ -83,6 +83,35 @@ public struct TokenWork: Sendable, Equatable {
         return bytes + Double(weights.outputLayer)
     }
 
+    /// The share of the weight bytes read per token that sit on GPUs under a plan: llama.cpp's
+    /// `-ngl k` puts the last k repeating layers on the GPUs (k = layers + 1 adds the output layer),
+    /// and `--n-cpu-moe N` keeps the routed experts of the first N layers in RAM. Weighted by bytes
+    /// read (routed experts at the router's share), not by layer count: a 150k-vocabulary output
+    /// layer or a layer's experts weigh what they weigh.
+    public func gpuShareOfReads(gpuLayers k: Int, totalLayers: Int, cpuMoELayers: Int = 0) -> Double {
+        let n = weights.perLayer.count
+        guard n > 0, k > 0 else { return 0 }
+        let activeShare = architecture.moe.map { Double($0.activeExperts) / Double($0.experts) } ?? 1
+        let firstOnGPU = n - min(k, n)
+        var gpu = 0.0, all = 0.0
+        for i in 0..<n {
+            let experts = Double(weights.perLayerExperts[i]) * activeShare
+            let rest = Double(weights.perLayer[i]) - Double(weights.perLayerExperts[i])
+            all += rest + experts
+            if i >= firstOnGPU { gpu += rest + (i < cpuMoELayers ? 0 : experts) }
+        }
+        let output = Double(weights.outputLayer)
+        all += output
+        if k >= totalLayers { gpu += output }
+        return all > 0 ? gpu / all : 0
+    }
+
+    /// The share of the KV cache on GPUs: that of the repeating layers there (`-ngl k`).
+    public func kvShareOnGPU(gpuLayers k: Int) -> Double {
+        let n = architecture.layers
+        return n > 0 ? Double(min(max(k, 0), n)) / Double(n) : 0
+    }
+
     /// KV cache bytes read per token at `depth` tokens of context (sliding-window layers read at most their window).
     public func kvBytesRead(depth: Int) -> Double {
         let a = architecture
@@ -155,12 +184,12 @@ public enum ThroughputEstimator {
     /// Decode and prefill tokens/s where the memory plan placed the build: all on the GPU, split
     /// (the GPU's share of layers), or all in RAM. Nil where fit cannot stand behind a number: a
     /// build that does not fit, or GPU layers on a GPU the hardware table does not know.
-    public static func speeds(_ work: TokenWork, activeParameters: Double, verdict: Verdict, gpuShare: Double, gpu: ComputeDevice?,
+    public static func speeds(_ work: TokenWork, activeParameters: Double, verdict: Verdict, gpuShare: Double, kvGPUShare: Double? = nil, gpu: ComputeDevice?,
                               host: HostSpeed, decodeDepth: Int, prefillPrompt: Int, prefillDepth: Int,
                               calibration: ThroughputCalibration) -> (decode: Double?, prefill: Double?) {
         guard placed(verdict, gpuShare: gpuShare, gpu: gpu) else { return (nil, nil) }
-        let decode = decode(work, verdict: verdict, gpuShare: gpuShare, gpu: gpu, host: host, depth: decodeDepth, calibration: calibration)
-        if verdict == .gpu, let gpu {
+        let decode = decode(work, verdict: verdict, gpuShare: gpuShare, kvGPUShare: kvGPUShare, gpu: gpu, host: host, depth: decodeDepth, calibration: calibration)
+        if verdict == .gpu, gpuShare >= 0.9999, let gpu {
             return (decode, prefill(work, activeParameters: activeParameters, on: gpu, prompt: prefillPrompt, depth: prefillDepth, calibration: calibration))
         }
         return (decode, prefillOffloaded(work, activeParameters: activeParameters, gpuShare: verdict == .ram ? 0 : gpuShare, gpu: gpu, host: host,
@@ -168,11 +197,13 @@ public enum ThroughputEstimator {
     }
 
     /// Decode alone, where the plan placed the build (what `fit`'s list shows).
-    public static func decode(_ work: TokenWork, verdict: Verdict, gpuShare: Double, gpu: ComputeDevice?, host: HostSpeed, depth: Int,
+    public static func decode(_ work: TokenWork, verdict: Verdict, gpuShare: Double, kvGPUShare: Double? = nil, gpu: ComputeDevice?, host: HostSpeed, depth: Int,
                               calibration: ThroughputCalibration) -> Double? {
         guard placed(verdict, gpuShare: gpuShare, gpu: gpu) else { return nil }
-        if verdict == .gpu, let gpu { return decode(work, on: gpu, depth: depth, calibration: calibration) }
-        return decodeOffloaded(work, gpuShare: verdict == .ram ? 0 : gpuShare, gpu: gpu, host: host, depth: depth, calibration: calibration)
+        // All on the GPU, unless --n-cpu-moe left experts in RAM (a "gpu" verdict with a share below 1).
+        if verdict == .gpu, gpuShare >= 0.9999, let gpu { return decode(work, on: gpu, depth: depth, calibration: calibration) }
+        return decodeOffloaded(work, gpuShare: verdict == .ram ? 0 : gpuShare, kvGPUShare: verdict == .ram ? 0 : kvGPUShare,
+                               gpu: gpu, host: host, depth: depth, calibration: calibration)
     }
 
     /// Whether a speed can be stood behind: the build fits, and any GPU layers are on a known GPU.
@@ -187,15 +218,18 @@ public enum ThroughputEstimator {
 
     /// Decode tokens/s with part of the model in RAM: the share of bytes each side reads, at each
     /// side's bandwidth (llama.cpp runs a layer where its weights are).
-    public static func decodeOffloaded(_ work: TokenWork, gpuShare: Double, gpu: ComputeDevice?, host: HostSpeed, depth: Int,
+    /// `kvGPUShare`: the share of the KV cache on GPUs (its layers' share), when it differs from the
+    /// weights' share (`--n-cpu-moe` moves experts to RAM, never the KV cache). Nil: the same.
+    public static func decodeOffloaded(_ work: TokenWork, gpuShare: Double, kvGPUShare: Double? = nil, gpu: ComputeDevice?, host: HostSpeed, depth: Int,
                                        calibration: ThroughputCalibration) -> Double? {
-        let bytes = work.activeWeightBytes + work.kvBytesRead(depth: depth)
+        let weights = work.activeWeightBytes, kv = work.kvBytesRead(depth: depth)
+        let kvShare = kvGPUShare ?? gpuShare
         let cpuTerms = calibration.terms(.cpu)
-        var seconds = bytes * (1 - gpuShare) / (cpuTerms.decodeEfficiency * host.bandwidthGBs * 1e9)
-        if gpuShare > 0 {
+        var seconds = (weights * (1 - gpuShare) + kv * (1 - kvShare)) / (cpuTerms.decodeEfficiency * host.bandwidthGBs * 1e9)
+        if gpuShare > 0 || kvShare > 0 {
             guard let gpu, gpu.bandwidthGBs > 0 else { return nil }
             let t = calibration.terms(gpu)
-            seconds += bytes * gpuShare / (t.decodeEfficiency * gpu.bandwidthGBs * 1e9) + t.decodeLatencyPerLayerUs * 1e-6 * Double(work.architecture.layers)
+            seconds += (weights * gpuShare + kv * kvShare) / (t.decodeEfficiency * gpu.bandwidthGBs * 1e9) + t.decodeLatencyPerLayerUs * 1e-6 * Double(work.architecture.layers)
         }
         return seconds > 0 ? 1 / seconds : nil
     }

@@ -64,6 +64,45 @@ struct ThroughputTests {
         #expect(ThroughputFit.shorth([]) == nil)
     }
 
+    @Test("--n-cpu-moe: experts in RAM cost decode the bytes they move; the KV cache stays on the GPU")
+    func expertOffload() throws {
+        let c = ThroughputFit.fit(samples)
+        let m = try #require(parsed.models.first { $0.id == "qwen3-coder-30b-a3b-instruct" })
+        let work = TokenWork(architecture: m.architecture, weights: m.weights(.q4_K_M))
+        let n = m.architecture.layers
+        let gpu = ComputeDevice(bandwidthGBs: 1008, fp16TFLOPS: 330, backend: .cuda, vendor: .nvidia)
+        let host = HostSpeed(bandwidthGBs: 60, gflops: 500, measured: false)
+        #expect(work.gpuShareOfReads(gpuLayers: n + 1, totalLayers: n + 1) == 1)
+        var last = Double.infinity
+        for cpuMoE in [0, 12, 24, 36, n] {
+            let share = work.gpuShareOfReads(gpuLayers: n + 1, totalLayers: n + 1, cpuMoELayers: cpuMoE)
+            let t = try #require(ThroughputEstimator.decode(work, verdict: .partial, gpuShare: share, kvGPUShare: 1, gpu: gpu, host: host, depth: 0, calibration: c))
+            #expect(t < last || cpuMoE == 0, "moving experts of \(cpuMoE) layers to RAM must slow decoding")
+            last = t
+        }
+        // all experts in RAM: the GPU still reads attention, shared weights and the output layer
+        let allExperts = work.gpuShareOfReads(gpuLayers: n + 1, totalLayers: n + 1, cpuMoELayers: n)
+        #expect(allExperts > 0.2 && allExperts < 0.8)
+        // with experts in RAM, a long context costs only the GPU's KV reads
+        let share = work.gpuShareOfReads(gpuLayers: n + 1, totalLayers: n + 1, cpuMoELayers: n)
+        let onGPU = ThroughputEstimator.decode(work, verdict: .partial, gpuShare: share, kvGPUShare: 1, gpu: gpu, host: host, depth: 32768, calibration: c) ?? 0
+        let split = ThroughputEstimator.decode(work, verdict: .partial, gpuShare: share, gpu: gpu, host: host, depth: 32768, calibration: c) ?? 0
+        #expect(onGPU > split)
+    }
+
+    @Test("partial offload by layers: the output layer moves to the GPU only with the last -ngl step")
+    func layerShare() throws {
+        let m = try #require(parsed.models.first { $0.id == "llama-3.1-8b-instruct" })
+        let work = TokenWork(architecture: m.architecture, weights: m.weights(.q4_K_M))
+        let n = m.architecture.layers
+        #expect(work.gpuShareOfReads(gpuLayers: 0, totalLayers: n + 1) == 0)
+        let allLayers = work.gpuShareOfReads(gpuLayers: n, totalLayers: n + 1)
+        // Llama 3.1's 128k-vocabulary output matrix is about a tenth of what a token reads
+        #expect(allLayers > 0.85 && allLayers < 0.95)
+        #expect(work.gpuShareOfReads(gpuLayers: n + 1, totalLayers: n + 1) == 1)
+        #expect(work.kvShareOnGPU(gpuLayers: n / 2) == 0.5)
+    }
+
     @Test("a longer context never makes decoding faster")
     func depthSlows() {
         let c = ThroughputFit.fit(samples)
