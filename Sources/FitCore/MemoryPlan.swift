@@ -253,8 +253,14 @@ public struct MemoryPlanner: Sendable {
             base += m.qLoraRank > 0 ? latent + 2 * ub * nKV : 2 * latent
         }
         // A quantized KV cache under flash attention: an f32 [n_embd, ubatch] copy at the peak of
-        // dense full-attention models (llama, qwen3 dense; not MoE, sliding-window or MLA ones).
-        if o.flashAttention, o.kvType.isQuantized, a.moe == nil, a.slidingWindow == nil, a.mla == nil, a.linearAttention == nil {
+        // dense full-attention models (llama, qwen3 dense; not MoE, sliding-window or MLA ones),
+        // once the f16 mask [n_kv, ubatch] is at least that large (n_kv >= 2 n_embd); below, the
+        // allocator fits the copy into a freed block. Measured with llama-fit-params on b11312:
+        // Llama-3.1-8B (n_embd 4096) +8 MiB from 8192 cells on, none at 4096-7168; Llama-3.2-1B
+        // (n_embd 2048) +4 MiB from 4096 on, none at 1024-3072.
+        let maxCells = Int64((0..<a.layers).map { cells(layer: $0, o) }.max() ?? 0)
+        if o.flashAttention, o.kvType.isQuantized, a.moe == nil, a.slidingWindow == nil, a.mla == nil, a.linearAttention == nil,
+           maxCells >= 2 * Int64(a.hiddenSize) {
             base += 4 * ub * Int64(a.hiddenSize)
         }
         // Attention sinks under flash attention (gpt-oss): one more f32 [n_embd, ubatch] tensor.
