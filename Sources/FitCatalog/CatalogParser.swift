@@ -67,7 +67,7 @@ struct ModelEntry: Decodable {
         "contextLength", "tiedEmbeddings", "slidingWindow", "moe", "mla", "linearAttention", "attentionSinks", "gatedFFN",
     ]
     static let nestedFields: [String: Set<String>] = [
-        "slidingWindow": ["window", "globalEvery"],
+        "slidingWindow": ["window", "globalEvery", "globalKvHeads", "globalHeadDim", "globalSharedKV"],
         "moe": ["experts", "activeExperts", "expertFfnSize", "sharedExperts", "sharedExpertFfnSize", "leadingDenseLayers"],
         "mla": ["qLoraRank", "kvLoraRank", "qkNopeHeadDim", "qkRopeHeadDim", "vHeadDim"],
         "linearAttention": ["fullAttentionEvery", "keyHeads", "valueHeads", "keyHeadDim", "valueHeadDim", "convKernel"],
@@ -276,7 +276,11 @@ public enum CatalogParser {
         } else if a.ffnSize <= 0 {
             report("architecture.ffnSize", "must be positive for a dense model, got \(a.ffnSize)")
         }
-        if let sw = a.slidingWindow { positive(sw.window, "slidingWindow.window"); positive(sw.globalEvery, "slidingWindow.globalEvery") }
+        if let sw = a.slidingWindow {
+            positive(sw.window, "slidingWindow.window"); positive(sw.globalEvery, "slidingWindow.globalEvery")
+            if let g = sw.globalKvHeads { positive(g, "slidingWindow.globalKvHeads") }
+            if let g = sw.globalHeadDim { positive(g, "slidingWindow.globalHeadDim") }
+        }
         if let m = a.mla {
             positive(m.kvLoraRank, "mla.kvLoraRank"); positive(m.qkRopeHeadDim, "mla.qkRopeHeadDim")
             positive(m.qkNopeHeadDim, "mla.qkNopeHeadDim"); positive(m.vHeadDim, "mla.vHeadDim")

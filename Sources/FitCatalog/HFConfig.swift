@@ -94,6 +94,10 @@ public struct HFModel: Sendable {
             } else {
                 assumptions.append("sliding_window \(window) without a layer pattern: planned as full attention")
             }
+            // Gemma 4: global layers with their own head size and KV heads, K reused as V.
+            if let g = int("global_head_dim"), g != headDim { sliding?.globalHeadDim = g }
+            if let g = int("num_global_key_value_heads") { sliding?.globalKvHeads = g }
+            if (c["attention_k_eq_v"] as? Bool) == true { sliding?.globalSharedKV = true }
         }
 
         var moe: ModelArchitecture.MixtureOfExperts?

@@ -38,7 +38,42 @@ public struct ModelArchitecture: Codable, Sendable, Equatable {
         public var window: Int
         /// Every Nth layer (1-based) uses global attention; the others use the window.
         public var globalEvery: Int
-        public init(window: Int, globalEvery: Int) { self.window = window; self.globalEvery = globalEvery }
+        /// Global layers with their own attention shape (Gemma 4: 4 KV heads of 512 where the
+        /// sliding layers have 16 of 256); nil: the model's `kvHeads` and `headDim`.
+        public var globalKvHeads: Int?
+        public var globalHeadDim: Int?
+        /// Global layers without a value projection: K is reused as V (Gemma 4 `attention_k_eq_v`).
+        /// llama.cpp still caches V for them.
+        public var globalSharedKV: Bool?
+        public init(window: Int, globalEvery: Int, globalKvHeads: Int? = nil, globalHeadDim: Int? = nil, globalSharedKV: Bool? = nil) {
+            self.window = window; self.globalEvery = globalEvery
+            self.globalKvHeads = globalKvHeads; self.globalHeadDim = globalHeadDim; self.globalSharedKV = globalSharedKV
+        }
+    }
+
+    /// KV heads of layer `i` (Gemma 4's global layers have fewer).
+    public func kvHeads(layer i: Int) -> Int {
+        if let g = slidingWindow?.globalKvHeads, kind(ofLayer: i) == .global { return g }
+        return kvHeads
+    }
+    /// Key head size of layer `i`.
+    public func headDim(layer i: Int) -> Int {
+        if let g = slidingWindow?.globalHeadDim, kind(ofLayer: i) == .global { return g }
+        return headDim
+    }
+    /// Value head size of layer `i` (a global head size applies to both).
+    public func vHeadDim(layer i: Int) -> Int {
+        if let g = slidingWindow?.globalHeadDim, kind(ofLayer: i) == .global { return g }
+        return vHeadDim
+    }
+    /// The widest V row of any attention layer (kv heads x value head size).
+    public var widestValueRow: Int {
+        (0..<layers).filter { kind(ofLayer: $0) != .linear }.map { kvHeads(layer: $0) * vHeadDim(layer: $0) }.max() ?? kvHeads * vHeadDim
+    }
+
+    /// Whether layer `i` has its own value projection.
+    public func hasValueProjection(layer i: Int) -> Bool {
+        !(slidingWindow?.globalSharedKV == true && kind(ofLayer: i) == .global)
     }
 
     public struct MixtureOfExperts: Codable, Sendable, Equatable {
@@ -186,10 +221,11 @@ public struct TensorLayout: Sendable {
                     add(.mlaKVB, i, m.kvLoraRank, a.heads * (m.qkNopeHeadDim + m.vHeadDim))
                     add(.attnOutput, i, a.heads * m.vHeadDim, h)
                 } else {
-                    add(.attnQ, i, h, a.heads * a.headDim)
-                    add(.attnK, i, h, a.kvHeads * a.headDim)
-                    add(.attnV, i, h, a.kvHeads * a.vHeadDim)
-                    add(.attnOutput, i, a.heads * a.vHeadDim, h)
+                    let kv = a.kvHeads(layer: i), d = a.headDim(layer: i), dv = a.vHeadDim(layer: i)
+                    add(.attnQ, i, h, a.heads * d)
+                    add(.attnK, i, h, kv * d)
+                    if a.hasValueProjection(layer: i) { add(.attnV, i, h, kv * dv) }
+                    add(.attnOutput, i, a.heads * dv, h)
                 }
             }
             if a.isMoE(layer: i), let moe = a.moe {

@@ -27,10 +27,24 @@ public struct GGUFModel: Sendable {
         // Per-layer KV head counts (hybrids list 0 for recurrent layers): plan with the largest.
         let kvList = key("attention.head_count_kv")?.ints ?? []
         var kvHeads = kvList.max() ?? heads
-        if Set(kvList.filter { $0 > 0 }).count > 1 { assumptions.append("KV head counts vary by layer; planned with the largest (\(kvHeads))") }
+        // Gemma 4: sliding layers have their own key length and KV heads, global layers others.
+        let keyLengthSWA = int("attention.key_length_swa")
+        let swaFlags: [Bool]? = {
+            guard case .array(let flags, _)? = key("attention.sliding_window_pattern"), !flags.isEmpty else { return nil }
+            return flags.map { ($0.int ?? 0) != 0 }
+        }()
+        var globalKV: Int?
+        if keyLengthSWA != nil, let flags = swaFlags, kvList.count == flags.count,
+           let local = flags.firstIndex(of: true), let global = flags.firstIndex(of: false) {
+            kvHeads = kvList[local]
+            if kvList[global] != kvList[local] { globalKV = kvList[global] }
+        } else if Set(kvList.filter { $0 > 0 }).count > 1 {
+            assumptions.append("KV head counts vary by layer; planned with the largest (\(kvHeads))")
+        }
         if kvHeads == 0 { kvHeads = max(heads, 1) }
-        let keyLength = int("attention.key_length") ?? (heads > 0 ? hidden / heads : 0)
-        let valueLength = int("attention.value_length")
+        let fullKeyLength = int("attention.key_length") ?? (heads > 0 ? hidden / heads : 0)
+        let keyLength = keyLengthSWA ?? fullKeyLength
+        let valueLength = keyLengthSWA != nil ? int("attention.value_length_swa") : int("attention.value_length")
         let vocab = int("vocab_size") ?? meta["tokenizer.ggml.tokens"]?.count ?? byName["token_embd.weight"].map { Int($0.dims.count > 1 ? $0.dims[1] : 0) } ?? 0
         let context = int("context_length") ?? 4096
         if key("context_length") == nil { assumptions.append("no \(arch).context_length; assumed 4096") }
@@ -55,7 +69,15 @@ public struct GGUFModel: Sendable {
                 }
                 if every == 1 { assumptions.append("\(arch): sliding window \(window) without a layer pattern; planned as full attention") }
             }
-            if every > 1 { sliding = .init(window: window, globalEvery: every) }
+            if every > 1 {
+                sliding = .init(window: window, globalEvery: every)
+                if let swa = keyLengthSWA, swa != fullKeyLength { sliding?.globalHeadDim = fullKeyLength }
+                sliding?.globalKvHeads = globalKV
+                // no attn_v in the first global layer: K is reused as V
+                if keyLengthSWA != nil, byName["blk.\(every - 1).attn_v.weight"] == nil, byName["blk.\(every - 1).attn_k.weight"] != nil {
+                    sliding?.globalSharedKV = true
+                }
+            }
         }
 
         var moe: ModelArchitecture.MixtureOfExperts?

@@ -228,8 +228,11 @@ public struct MemoryPlanner: Sendable {
         if let m = a.mla {
             return cells * o.kvType.bytes(elements: Int64(m.kvLoraRank + m.qkRopeHeadDim))
         }
-        let k = o.kvType.bytes(elements: Int64(a.kvHeads * a.headDim))
-        let v = o.kvType.bytes(elements: Int64(a.kvHeads * a.vHeadDim))
+        let k = o.kvType.bytes(elements: Int64(a.kvHeads(layer: i) * a.headDim(layer: i)))
+        // Without flash attention V is stored transposed, every layer's rows as wide as the widest
+        // layer's (llama-kv-cache.cpp: n_embd_v_gqa_max when v_trans): Gemma 4's global layers.
+        let vWidth = o.flashAttention ? a.kvHeads(layer: i) * a.vHeadDim(layer: i) : a.widestValueRow
+        let v = o.kvType.bytes(elements: Int64(vWidth))
         return cells * (k + v)
     }
 
@@ -263,6 +266,10 @@ public struct MemoryPlanner: Sendable {
            maxCells >= 2 * Int64(a.hiddenSize) {
             base += 4 * ub * Int64(a.hiddenSize)
         }
+        // Gemma 4 (global layers of their own shape) under flash attention: one more f32
+        // [n_embd, ubatch] tensor at the peak from 32k cells on (543.5 MiB measured on the 31B at
+        // 32k and 128k against 533 for the logits and embeddings; its 4k peak is 48 MiB higher still).
+        if o.flashAttention, a.slidingWindow?.globalHeadDim != nil { base += 4 * ub * Int64(a.hiddenSize) }
         // Attention sinks under flash attention (gpt-oss): one more f32 [n_embd, ubatch] tensor.
         if o.flashAttention, a.attentionSinks == true { base += 4 * ub * Int64(a.hiddenSize) }
         guard !o.flashAttention else { return base }

@@ -126,7 +126,7 @@ public struct TokenWork: Sendable, Equatable {
             guard cells > 0 else { continue }
             let perCell: Int64
             if let m = a.mla { perCell = Int64(m.kvLoraRank + m.qkRopeHeadDim) * 2 }
-            else { perCell = Int64(a.kvHeads * (a.headDim + a.vHeadDim)) * 2 }
+            else { perCell = Int64(a.kvHeads(layer: i) * (a.headDim(layer: i) + a.vHeadDim(layer: i))) * 2 }
             bytes += Double(cells) * Double(perCell)
         }
         return bytes
@@ -144,13 +144,14 @@ public struct TokenWork: Sendable, Equatable {
         let a = architecture
         var attention = 0.0
         for i in 0..<a.layers {
+            let width = Double(a.heads * a.headDim(layer: i))
             switch a.kind(ofLayer: i) {
             case .linear: continue
-            case .local: attention += min(averageDepth, Double(a.slidingWindow?.window ?? 0))
-            case .global: attention += averageDepth
+            case .local: attention += width * min(averageDepth, Double(a.slidingWindow?.window ?? 0))
+            case .global: attention += width * averageDepth
             }
         }
-        return 2 * activeParameters + 4 * Double(a.heads * a.headDim) * attention
+        return 2 * activeParameters + 4 * attention
     }
 }
 

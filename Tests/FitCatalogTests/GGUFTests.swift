@@ -60,6 +60,27 @@ struct GGUFRealFileTests {
     }
 }
 
+@Suite("Gemma 4: global layers of their own shape, read from the GGUF header")
+struct GGUFGemma4Tests {
+    @Test("per-layer KV heads, key_length vs key_length_swa, the pattern array and the missing attn_v become the architecture")
+    func gemma4() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/gguf/gemma-4-31b-it.Q6_K.header.gguf").path
+        let g = try GGUFLoader.model(at: path)
+        let a = g.architecture
+        #expect(a.layers == 60 && a.headDim == 256 && a.kvHeads == 16)
+        #expect(a.slidingWindow == .init(window: 1024, globalEvery: 6, globalKvHeads: 4, globalHeadDim: 512, globalSharedKV: true))
+        #expect(a.kvHeads(layer: 5) == 4 && a.headDim(layer: 5) == 512 && !a.hasValueProjection(layer: 5))
+        #expect(a.kvHeads(layer: 4) == 16 && a.headDim(layer: 4) == 256 && a.hasValueProjection(layer: 4))
+        // llama.cpp b11312 allocates 11440 MiB of f16 KV at 131072 cells with flash attention, 16560 without
+        // (V rows as wide as the widest layer's): Reports/validation/llamacpp-memory.json
+        let planner = MemoryPlanner(architecture: a, weights: g.weights)
+        let kv = { (fa: Bool) in (0..<a.layers).reduce(Int64(0)) { $0 + planner.kvBytes(layer: $1, PlanOptions(context: TokenCount(131072), flashAttention: fa)) } }
+        #expect(kv(true) == 11440 << 20)
+        #expect(kv(false) == 16560 << 20)
+    }
+}
+
 @Suite("Corrupt GGUF input: a clear error, never a crash or an unbounded allocation")
 struct GGUFBadInputTests {
     let header = [UInt8](FileManager.default.contents(atPath: smolLM2) ?? Data())

@@ -142,6 +142,37 @@ def tensors_gemma3(a: dict, x: dict) -> Table:
     return t
 
 
+def gemma4_global(a: dict, i: int) -> bool:
+    return (i + 1) % a["slidingWindow"]["globalEvery"] == 0
+
+
+def tensors_gemma4(a: dict, x: dict) -> Table:
+    """src/models/gemma4.cpp: global layers have their own head size and KV heads; with
+    attention_k_eq_v they have no attn_v (K is reused as V); one rope_freqs for the global layers."""
+    t = Table()
+    sw = a["slidingWindow"]
+    E, L, H, F, V = a["hiddenSize"], a["layers"], a["heads"], a["ffnSize"], a["vocabSize"]
+    head(t, E, V, a["tiedEmbeddings"])
+    t.add(tname(T.ROPE_FREQS), (sw.get("globalHeadDim", a["headDim"]) // 2,), "f32")
+    for i in range(L):
+        g = gemma4_global(a, i)
+        D = sw.get("globalHeadDim", a["headDim"]) if g else a["headDim"]
+        KV = sw.get("globalKvHeads", a["kvHeads"]) if g else a["kvHeads"]
+        t.add(tname(T.ATTN_NORM, i), (E,), "norm", i)
+        t.add(tname(T.ATTN_Q, i), (E, H * D), "w", i)
+        t.add(tname(T.ATTN_K, i), (E, KV * D), "w", i)
+        if not (g and sw.get("globalSharedKV")):
+            t.add(tname(T.ATTN_V, i), (E, KV * D), "attn_v", i)
+        t.add(tname(T.ATTN_OUT, i), (H * D, E), "w", i)
+        t.add(tname(T.ATTN_Q_NORM, i), (D,), "norm", i)
+        t.add(tname(T.ATTN_K_NORM, i), (D,), "norm", i)
+        t.add(tname(T.ATTN_POST_NORM, i), (E,), "norm", i)
+        t.add(tname(T.FFN_NORM, i), (E,), "norm", i)
+        dense_ffn(t, i, E, F)
+        t.add(tname(T.FFN_POST_NORM, i), (E,), "norm", i)
+    return t
+
+
 def tensors_gpt_oss(a: dict, x: dict) -> Table:
     t = Table()
     E, L, H, KV, D, V = a["hiddenSize"], a["layers"], a["heads"], a["kvHeads"], a["headDim"], a["vocabSize"]
@@ -245,12 +276,27 @@ def write_kv(w: gguf.GGUFWriter, arch: str, a: dict, x: dict, name: str, ftype: 
     w.add_embedding_length(a["hiddenSize"])
     w.add_feed_forward_length(x.get("feed_forward_length", a["ffnSize"]))
     w.add_head_count(a["heads"])
-    w.add_head_count_kv(x.get("head_count_kv", a["kvHeads"]))
-    w.add_key_length(x.get("key_length", a["headDim"]))
-    w.add_value_length(x.get("value_length", a.get("valueHeadDim", a["headDim"])))
+    sw = a.get("slidingWindow")
+    if arch == "gemma4":
+        # per-layer KV heads; key/value length are the global layers', *_swa the sliding ones'
+        L, gd = a["layers"], sw.get("globalHeadDim", a["headDim"])
+        w.add_head_count_kv([sw.get("globalKvHeads", a["kvHeads"]) if gemma4_global(a, i) else a["kvHeads"] for i in range(L)])
+        w.add_key_length(gd)
+        w.add_value_length(gd)
+        w.add_key_length_swa(a["headDim"])
+        w.add_value_length_swa(a["headDim"])
+        w.add_embedding_length_per_layer_input(0)
+    else:
+        w.add_head_count_kv(x.get("head_count_kv", a["kvHeads"]))
+        w.add_key_length(x.get("key_length", a["headDim"]))
+        w.add_value_length(x.get("value_length", a.get("valueHeadDim", a["headDim"])))
     w.add_layer_norm_rms_eps(x.get("rms_eps", 1e-6))
     w.add_rope_freq_base(x.get("rope_theta", 10000.0))
-    w.add_rope_dimension_count(x.get("rope_dim", a["headDim"]))
+    if arch == "gemma4":
+        w.add_rope_dimension_count(sw.get("globalHeadDim", a["headDim"]))
+        w.add_rope_dimension_count_swa(a["headDim"])
+    else:
+        w.add_rope_dimension_count(x.get("rope_dim", a["headDim"]))
     if "rope_scaling" in x:
         rs = x["rope_scaling"]
         w.add_rope_scaling_type({"linear": gguf.RopeScalingType.LINEAR, "yarn": gguf.RopeScalingType.YARN}[rs["type"]])
@@ -259,10 +305,12 @@ def write_kv(w: gguf.GGUFWriter, arch: str, a: dict, x: dict, name: str, ftype: 
             w.add_rope_scaling_orig_ctx_len(rs["orig"])
         if "yarn_log_mul" in rs:
             w.add_rope_scaling_yarn_log_mul(rs["yarn_log_mul"])
-    sw = a.get("slidingWindow")
     if sw:
         w.add_sliding_window(sw["window"])
-        w.add_sliding_window_pattern(sw["globalEvery"])   # scalar form: every Nth layer is dense
+        if arch == "gemma4":   # the array form, true = sliding layer (gemma4 reads only the array)
+            w.add_sliding_window_pattern([not gemma4_global(a, i) for i in range(a["layers"])])
+        else:
+            w.add_sliding_window_pattern(sw["globalEvery"])   # scalar form: every Nth layer is dense
         if "rope_theta_swa" in x:
             w.add_rope_freq_base_swa(x["rope_theta_swa"])
     moe = a.get("moe")
@@ -372,6 +420,11 @@ MODELS = {
     "gemma-3-12b-it": dict(arch="gemma3", fn=tensors_gemma3,
         x=dict(rope_theta=1000000.0, rope_theta_swa=10000.0, rms_eps=1e-6,
                rope_scaling=dict(type="linear", factor=8.0)),
+        mixes=["Q8_0", "Q6_K"]),
+    # Gemma 4 31B: 16 KV heads x 256 on sliding layers, 4 x 512 on every 6th (global) layer, K reused
+    # as V there. rope bases as the published GGUFs carry them (1e6 global, 1e4 sliding).
+    "gemma-4-31b-it": dict(arch="gemma4", fn=tensors_gemma4,
+        x=dict(rope_theta=1000000.0, rope_theta_swa=10000.0, rms_eps=1e-6, final_logit_softcapping=30.0),
         mixes=["Q8_0", "Q6_K"]),
     "gpt-oss-20b": dict(arch="gpt-oss", fn=tensors_gpt_oss,
         x=dict(rope_theta=150000.0, rms_eps=1e-5, feed_forward_length=2880,
