@@ -142,6 +142,9 @@ struct CatalogCommand: AsyncParsableCommand {
             if let moe = a.moe { print("MoE: \(moe.experts) experts, \(moe.activeExperts) active, expert FFN \(moe.expertFfnSize)\((moe.sharedExperts ?? 0) > 0 ? ", \(moe.sharedExperts ?? 0) shared" : "")") }
             if let sw = a.slidingWindow { print("sliding window \(sw.window), every \(sw.globalEvery) layer global") }
             if a.mla != nil { print("multi-head latent attention") }
+            if let n = a.mtpLayers, n > 0 {
+                print("multi-token prediction: \(n) layer\(n == 1 ? "" : "s") beyond the \(a.layers) above; llama.cpp loads \(n == 1 ? "it" : "them") only for MTP speculative decoding, so plans leave \(n == 1 ? "it" : "them") out")
+            }
             if let la = a.linearAttention { print("hybrid: linear attention, every \(la.fullAttentionEvery) layer full attention") }
             print("GGUF builds: " + m.quants.map { q in q.scheme.rawValue + (q.bytes.map { " (\(ByteCount($0)) published)" } ?? "") }.joined(separator: ", "))
             if !m.builds.isEmpty {

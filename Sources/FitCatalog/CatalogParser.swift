@@ -64,7 +64,7 @@ struct ModelEntry: Decodable {
     static let fields: Set<String> = ["id", "name", "family", "released", "license", "aliases", "sources", "notes", "architecture", "quants", "builds"]
     static let architectureFields: Set<String> = [
         "layers", "hiddenSize", "heads", "kvHeads", "headDim", "valueHeadDim", "ffnSize", "vocabSize",
-        "contextLength", "tiedEmbeddings", "slidingWindow", "moe", "mla", "linearAttention", "attentionSinks", "gatedFFN",
+        "contextLength", "tiedEmbeddings", "slidingWindow", "moe", "mla", "linearAttention", "attentionSinks", "gatedFFN", "mtpLayers",
     ]
     static let nestedFields: [String: Set<String>] = [
         "slidingWindow": ["window", "globalEvery", "globalKvHeads", "globalHeadDim", "globalSharedKV"],

@@ -100,6 +100,7 @@ enum SnapshotCodec {
         mutating func architecture(_ a: ModelArchitecture) {
             for v in [a.layers, a.hiddenSize, a.heads, a.kvHeads, a.headDim, a.ffnSize, a.vocabSize, a.contextLength] { int(v) }
             optInt(a.valueHeadDim); bool(a.tiedEmbeddings); optInt(a.attentionSinks.map { $0 ? 1 : 0 }); optInt(a.gatedFFN.map { $0 ? 1 : 0 })
+            optInt(a.mtpLayers)
             bool(a.slidingWindow != nil)
             if let s = a.slidingWindow {
                 int(s.window); int(s.globalEvery); optInt(s.globalKvHeads); optInt(s.globalHeadDim); optInt(s.globalSharedKV.map { $0 ? 1 : 0 })
@@ -157,6 +158,7 @@ enum SnapshotCodec {
                                       tiedEmbeddings: try bool())
             a.attentionSinks = try optInt().map { $0 != 0 }
             a.gatedFFN = try optInt().map { $0 != 0 }
+            a.mtpLayers = try optInt()
             if try bool() {
                 a.slidingWindow = .init(window: try int(), globalEvery: try int(), globalKvHeads: try optInt(), globalHeadDim: try optInt(),
                                         globalSharedKV: try optInt().map { $0 != 0 })

@@ -18,6 +18,9 @@ public struct ModelArchitecture: Codable, Sendable, Equatable {
     public var attentionSinks: Bool?
     /// False for a two-matrix FFN (up, down: StarCoder2, GPT-2 style); gated (gate, up, down) otherwise.
     public var gatedFFN: Bool?
+    /// Multi-token-prediction (NextN) layers the checkpoint carries beyond `layers`. llama.cpp
+    /// loads them only for MTP speculative decoding: plans leave them out.
+    public var mtpLayers: Int?
 
     public init(
         layers: Int, hiddenSize: Int, heads: Int, kvHeads: Int, headDim: Int, valueHeadDim: Int? = nil,

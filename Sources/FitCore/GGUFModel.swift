@@ -21,7 +21,14 @@ public struct GGUFModel: Sendable {
         let tensors = parts.flatMap(\.tensors)
         let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
 
-        guard let layers = int("block_count"), layers > 0, layers <= 10_000 else { throw .corrupt("\(arch).block_count is missing or absurd") }
+        guard let blocks = int("block_count"), blocks > 0, blocks <= 10_000 else { throw .corrupt("\(arch).block_count is missing or absurd") }
+        // Multi-token-prediction (NextN) blocks come after the trunk (GLM-4.5 files keep them);
+        // llama.cpp skips their tensors and gives them no KV cache unless MTP decoding is asked for.
+        let nextn = min(max(int("nextn_predict_layers") ?? 0, 0), blocks - 1)
+        let layers = blocks - nextn
+        if nextn > 0 {
+            assumptions.append("\(nextn) multi-token-prediction layer\(nextn == 1 ? "" : "s") in the file: llama.cpp loads \(nextn == 1 ? "it" : "them") only for MTP speculative decoding, so the plan leaves \(nextn == 1 ? "it" : "them") out")
+        }
         guard let hidden = int("embedding_length"), hidden > 0 else { throw .corrupt("\(arch).embedding_length is missing") }
         let heads = int("attention.head_count") ?? 0
         // Per-layer KV head counts (hybrids list 0 for recurrent layers): plan with the largest.
@@ -115,6 +122,7 @@ public struct GGUFModel: Sendable {
             layers: layers, hiddenSize: hidden, heads: max(heads, 1), kvHeads: kvHeads, headDim: max(keyLength, 1),
             valueHeadDim: valueLength, ffnSize: ffn, vocabSize: vocab, contextLength: context,
             tiedEmbeddings: byName["output.weight"] == nil, slidingWindow: sliding, moe: moe, mla: mla, linearAttention: linear)
+        if nextn > 0 { architecture.mtpLayers = nextn }
 
         // Weights, exactly as the tensor table says.
         var perLayer = [Int64](repeating: 0, count: layers)
@@ -128,7 +136,9 @@ public struct GGUFModel: Sendable {
             file += b
             let isMatrix = t.dims.count >= 2 && t.name.hasSuffix(".weight") && !t.name.contains("norm") && !t.name.contains("ffn_gate_inp")
             let repacked = isMatrix && t.type.map { WeightLayout.avx2RepackTypes.contains($0) } == true && t.dims[1] % 8 == 0 ? b : 0
-            if t.name.hasPrefix("blk."), let dot = t.name.dropFirst(4).firstIndex(of: "."), let l = Int(t.name[t.name.index(t.name.startIndex, offsetBy: 4)..<dot]), l < layers {
+            let block = t.name.hasPrefix("blk.") ? t.name.dropFirst(4).firstIndex(of: ".").flatMap { Int(t.name[t.name.index(t.name.startIndex, offsetBy: 4)..<$0]) } : nil
+            if let l = block, l >= layers { continue }  // an MTP block: in the file, not in memory
+            if let l = block {
                 perLayer[l] += b
                 repack[l] += repacked
                 if t.name.contains("_exps") { experts[l] += b }

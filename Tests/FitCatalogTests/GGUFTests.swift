@@ -81,6 +81,23 @@ struct GGUFGemma4Tests {
     }
 }
 
+@Suite("Multi-token-prediction blocks: in the file, not in memory")
+struct GGUFMTPTests {
+    @Test("GLM-4.5-Air's NextN block: the plan has 46 layers and leaves blk.46 out; the file size keeps it")
+    func glm() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/gguf/glm-4.5-air.Q8_0.header.gguf").path
+        let g = try GGUFLoader.model(at: path)
+        #expect(g.architecture.layers == 46 && g.architecture.mtpLayers == 1)
+        #expect(g.weights.perLayer.count == 46)
+        let inMemory = g.weights.perLayer.reduce(0, +) + g.weights.tokenEmbedding + g.weights.outputLayer
+        // llama.cpp b11312 maps 108340 MiB of this shape and skips 2,415 MiB of blk.46 (Reports/validation)
+        #expect(abs(Double(inMemory) / 1_048_576 - 108340.16) < 2)
+        #expect(g.weights.fileTensorBytes - inMemory > 2_400 << 20)
+        #expect(g.assumptions.contains { $0.contains("multi-token-prediction") })
+    }
+}
+
 @Suite("Corrupt GGUF input: a clear error, never a crash or an unbounded allocation")
 struct GGUFBadInputTests {
     let header = [UInt8](FileManager.default.contents(atPath: smolLM2) ?? Data())

@@ -32,9 +32,9 @@ struct LlamaCppValidationTests {
         for b in ["model", "kv", "recurrent", "output", "total"] {
             #expect(within[b] == count[b], "\(b): \(within[b] ?? 0)/\(count[b] ?? 0)")
         }
-        // The compute buffer's remaining misses (36 of 261) are allocator-peak effects that are not
+        // The compute buffer's remaining misses (50 of 279) are allocator-peak effects that are not
         // monotone in the context (DECISIONS.md); a change that adds one fails here.
-        #expect((count["compute"] ?? 0) - (within["compute"] ?? 0) <= 36, "compute: \(within["compute"] ?? 0)/\(count["compute"] ?? 0)")
+        #expect((count["compute"] ?? 0) - (within["compute"] ?? 0) <= 50, "compute: \(within["compute"] ?? 0)/\(count["compute"] ?? 0)")
     }
 
     @Test("the validation set covers the architectures the issue names")

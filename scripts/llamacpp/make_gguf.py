@@ -231,6 +231,41 @@ def tensors_deepseek2(a: dict, x: dict) -> Table:
     return t
 
 
+def tensors_glm4moe(a: dict, x: dict) -> Table:
+    """src/models/glm4-moe.cpp: biased q/k/v, a post-attention norm, dense lead layers then MoE with
+    a shared expert and an expert-bias, and after the trunk the NextN (MTP) block(s): a whole layer
+    plus eh_proj, enorm, hnorm and shared_head_norm. block_count counts them."""
+    t = Table()
+    E, L, H, KV, D, V, F = (a["hiddenSize"], a["layers"], a["heads"], a["kvHeads"], a["headDim"],
+                            a["vocabSize"], a["ffnSize"])
+    moe = a["moe"]
+    NE, FE, NS, LD = moe["experts"], moe["expertFfnSize"], moe.get("sharedExperts", 0), moe.get("leadingDenseLayers", 0)
+    head(t, E, V, a["tiedEmbeddings"])
+    for i in range(L + a.get("mtpLayers", 0)):
+        t.add(tname(T.ATTN_NORM, i), (E,), "norm", i)
+        add_qkv(t, i, E, H * D, KV * D, KV * D, bias=True)
+        t.add(tname(T.ATTN_OUT, i), (H * D, E), "w", i)
+        t.add(tname(T.ATTN_POST_NORM, i), (E,), "norm", i)
+        if i < LD:
+            dense_ffn(t, i, E, F)
+        else:
+            t.add(tname(T.FFN_GATE_INP, i), (E, NE), "router", i)
+            t.add(tname(T.FFN_EXP_PROBS_B, i, "bias"), (NE,), "f32", i)
+            t.add(tname(T.FFN_DOWN_EXP, i), (FE, E, NE), "expert_down", i)
+            t.add(tname(T.FFN_GATE_EXP, i), (E, FE, NE), "expert", i)
+            t.add(tname(T.FFN_UP_EXP, i), (E, FE, NE), "expert", i)
+            if NS:
+                t.add(tname(T.FFN_GATE_SHEXP, i), (E, FE * NS), "w", i)
+                t.add(tname(T.FFN_DOWN_SHEXP, i), (FE * NS, E), "ffn_down", i)
+                t.add(tname(T.FFN_UP_SHEXP, i), (E, FE * NS), "w", i)
+        if i >= L:
+            t.add(tname(T.NEXTN_EH_PROJ, i), (2 * E, E), "w", i)
+            t.add(tname(T.NEXTN_ENORM, i), (E,), "norm", i)
+            t.add(tname(T.NEXTN_HNORM, i), (E,), "norm", i)
+            t.add(tname(T.NEXTN_SHARED_HEAD_NORM, i), (E,), "norm", i)
+    return t
+
+
 def tensors_qwen3next(a: dict, x: dict) -> Table:
     t = Table()
     E, L, H, KV, D, V = a["hiddenSize"], a["layers"], a["heads"], a["kvHeads"], a["headDim"], a["vocabSize"]
@@ -271,7 +306,9 @@ def write_kv(w: gguf.GGUFWriter, arch: str, a: dict, x: dict, name: str, ftype: 
     w.add_name(name)
     w.add_file_type(ftype)
     w.add_quantization_version(gguf.GGML_QUANT_VERSION)
-    w.add_block_count(a["layers"])
+    w.add_block_count(a["layers"] + (a.get("mtpLayers", 0) if x.get("write_mtp") else 0))
+    if x.get("write_mtp") and a.get("mtpLayers"):
+        w.add_nextn_predict_layers(a["mtpLayers"])
     w.add_context_length(a["contextLength"])
     w.add_embedding_length(a["hiddenSize"])
     w.add_feed_forward_length(x.get("feed_forward_length", a["ffnSize"]))
@@ -425,6 +462,12 @@ MODELS = {
     # as V there. rope bases as the published GGUFs carry them (1e6 global, 1e4 sliding).
     "gemma-4-31b-it": dict(arch="gemma4", fn=tensors_gemma4,
         x=dict(rope_theta=1000000.0, rope_theta_swa=10000.0, rms_eps=1e-6, final_logit_softcapping=30.0),
+        mixes=["Q8_0", "Q6_K"]),
+    # GLM-4.5-Air: 45 MoE layers after 1 dense, and one NextN (MTP) block after them, kept in the
+    # file as the published GGUFs keep it; partial rotary 0.5 (64 of 128), sigmoid gating.
+    "glm-4.5-air": dict(arch="glm4moe", fn=tensors_glm4moe,
+        x=dict(rope_theta=1000000.0, rms_eps=1e-5, rope_dim=64, write_mtp=True, expert_weights_scale=1.0,
+               expert_weights_norm=True, expert_gating_func=gguf.ExpertGatingFuncType.SIGMOID),
         mixes=["Q8_0", "Q6_K"]),
     "gpt-oss-20b": dict(arch="gpt-oss", fn=tensors_gpt_oss,
         x=dict(rope_theta=150000.0, rms_eps=1e-5, feed_forward_length=2880,

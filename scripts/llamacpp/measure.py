@@ -394,8 +394,10 @@ def main():
                     rc, log, secs = run_case(m["path"], ctx, fa, kv, case_method, repack, args.timeout)
                     first = False
                     p = parse(log, case_method)
+                    ignored = sum(int(b) for b in re.findall(r"model has unused tensor \S+ \(size = (\d+) bytes\) -- ignoring", log))
                     if case_method == "dry-run":
-                        p["llamaCpp"]["modelMiB"] = round(m["tensorBytes"] / MiB, 2)
+                        # the tensor table, less what llama.cpp skips (an MTP block it does not load)
+                        p["llamaCpp"]["modelMiB"] = round((m["tensorBytes"] - ignored) / MiB, 2)
                     fit_note = None
                     if case_method == "dry-run" and rc == 1 and p["llamaCpp"]["computeMiB"] > 0 and p["caches"]:
                         # llama-fit-params measures the requested parameters first, then fails when they
@@ -414,7 +416,8 @@ def main():
                         "context": ctx, "flashAttention": fa, "kvType": kv, "ubatch": UBATCH, "batch": BATCH,
                         "slots": SLOTS, "method": case_method, "repack": repack,
                         "modelMiBSource": ("tensor table: the dry run maps no weights" if case_method == "dry-run"
-                                           else "llama.cpp model buffers"),
+                                           else "llama.cpp model buffers")
+                                          + (f"; {ignored} bytes of tensors llama.cpp reports unused and skips" if ignored and case_method == "dry-run" else ""),
                         "nCtx": p["nCtx"], "llamaCpp": p["llamaCpp"], "buffers": p["buffers"],
                         "caches": p["caches"], "seconds": round(secs, 1), "log": trim(log),
                         **({"fitNote": fit_note} if fit_note else {}),
