@@ -55,7 +55,7 @@ struct PlanCommand: AsyncParsableCommand {
         var report = PlanReport.make(model: entry, scheme: scheme, options: planOptions, target: target)
         report.throughput = try Self.throughput(model: entry, scheme: scheme, verdict: report.verdict, machine: machine, catalog: catalog,
                                                 options: planOptions, prompt: prompt, depth: depth, catalogOptions: catalogOptions,
-                                                gpuLayers: report.gpuLayers, totalLayers: report.totalLayers)
+                                                gpuLayers: report.gpuLayers, totalLayers: report.totalLayers, devices: report.devices)
         if let t = report.throughput, let tiers = try? catalogOptions.evidence().tiers {
             report.throughput?.agentTasks = Self.agentTasks(t, tiers: tiers)
         }
@@ -70,7 +70,7 @@ struct PlanCommand: AsyncParsableCommand {
     /// the hardware table knows; otherwise a sentence saying what cannot be estimated yet.
     static func throughput(model m: CatalogModel, scheme: QuantScheme, verdict: Verdict, machine: MachineDescription, catalog: Catalog,
                            options: PlanOptions, prompt: Int, depth: Int?, catalogOptions: CatalogOptions,
-                           gpuLayers: Int? = nil, totalLayers: Int? = nil) throws -> PlanReport.ThroughputReport {
+                           gpuLayers: Int? = nil, totalLayers: Int? = nil, devices: [DevicePlan] = []) throws -> PlanReport.ThroughputReport {
         guard prompt > 0, prompt <= TokenCount.absurd.count else { throw FitError.usage("--prompt \(prompt) must be a positive token count") }
         let d = depth ?? options.context.count
         guard d >= 0 else { throw FitError.usage("--depth \(d) must be zero or a positive token count") }
@@ -124,6 +124,25 @@ struct PlanCommand: AsyncParsableCommand {
         let measured = try catalogOptions.evidence().throughput.filter {
             $0.model == m.id && $0.hardware == spec.id && QuantScheme.named($0.quant ?? "") == scheme
         }.map { PlanReport.Measured(test: $0.test, tokensPerSecond: $0.tokensPerSecond, backend: $0.backend, hardware: $0.hardwareName, source: $0.source) }
+        // Layers split over GPUs that differ: each part at its own card's speed, one after the other.
+        let parts: [(device: ComputeDevice, share: Double, name: String)] = devices.compactMap { dp in
+            guard dp.id != "cpu", dp.memory.weightsBytes > 0, let i = Int(dp.id.dropFirst(3)), let g = machine.gpus.first(where: { $0.index == i }),
+                  let bw = g.memoryBandwidthGBs?.value, let s = g.name.value.flatMap({ catalog.hardwareResolver.match(name: $0, memory: g.memoryTotal.value) })
+            else { return nil }
+            return (ComputeDevice(bandwidthGBs: bw, fp16TFLOPS: s.fp16TFLOPS, backend: g.backend, dies: s.dies ?? 1, vendor: s.vendor),
+                    Double(dp.memory.weightsBytes + dp.memory.kvCacheBytes), s.name)
+        }
+        let gpuCount = devices.filter { $0.id != "cpu" && $0.memory.weightsBytes > 0 }.count
+        if parts.count > 1, parts.count == gpuCount, Set(parts.map(\.name)).count > 1 {
+            let total = parts.reduce(0) { $0 + $1.share }
+            let shares = parts.map { (device: $0.device, share: $0.share / total) }
+            let (d0, p0) = ThroughputEstimator.split(work, activeParameters: active, parts: shares, decodeDepth: 0, prefillPrompt: prompt, prefillDepth: 0, calibration: calibration)
+            let (dD, _) = ThroughputEstimator.split(work, activeParameters: active, parts: shares, decodeDepth: d, prefillPrompt: prompt, prefillDepth: 0, calibration: calibration)
+            let names = zip(parts, shares).map { "\($0.name) \(Int(($1.share * 100).rounded()))%" }.joined(separator: " + ")
+            return .init(decodeTokensPerSecond: d0, decodeTokensPerSecondAtContext: dD, prefillTokensPerSecond: p0,
+                         timeToFirstTokenSeconds: p0.map { Double(prompt) / $0 }, prompt: prompt, depth: d, device: "layers split: \(names)",
+                         note: "each GPU's share of the layers at its own bandwidth and FP16 throughput, one after the other, with efficiencies fitted on \(rows) measured rows", measured: [])
+        }
         return .init(decodeTokensPerSecond: ThroughputEstimator.decode(work, on: device, depth: 0, calibration: calibration),
                      decodeTokensPerSecondAtContext: ThroughputEstimator.decode(work, on: device, depth: d, calibration: calibration),
                      prefillTokensPerSecond: prefill, timeToFirstTokenSeconds: prefill.map { Double(prompt) / $0 },

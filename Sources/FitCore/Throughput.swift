@@ -177,6 +177,25 @@ public enum ThroughputEstimator {
         return eff * d.fp16TFLOPS * 1e12 / flops
     }
 
+    /// Several GPUs splitting the layers (llama.cpp's default `-sm layer`): a token passes through
+    /// them one after the other, so each one's share of the bytes goes at its own bandwidth and
+    /// the times add up; prefill likewise with each one's FLOPs. `parts` are (device, share of the
+    /// layers' bytes); shares sum to 1. Identical cards give the one-device answer.
+    public static func split(_ work: TokenWork, activeParameters: Double, parts: [(device: ComputeDevice, share: Double)], decodeDepth: Int,
+                             prefillPrompt: Int, prefillDepth: Int, calibration: ThroughputCalibration) -> (decode: Double?, prefill: Double?) {
+        guard !parts.isEmpty, parts.allSatisfy({ $0.device.bandwidthGBs > 0 && $0.device.fp16TFLOPS > 0 }) else { return (nil, nil) }
+        let bytes = work.activeWeightBytes + work.kvBytesRead(depth: decodeDepth)
+        var decodeSeconds = 0.0, prefillSeconds = 0.0
+        for (d, share) in parts {
+            let t = calibration.terms(d)
+            decodeSeconds += bytes * share / (t.decodeEfficiency * d.bandwidthGBs * 1e9)
+                + t.decodeLatencyPerLayerUs * 1e-6 * Double(work.architecture.layers) * share
+            guard let p = prefill(work, activeParameters: activeParameters, on: d, prompt: prefillPrompt, depth: prefillDepth, calibration: calibration) else { return (nil, nil) }
+            prefillSeconds += share / p
+        }
+        return (decodeSeconds > 0 ? 1 / decodeSeconds : nil, prefillSeconds > 0 ? 1 / prefillSeconds : nil)
+    }
+
     /// The physical ceilings: no decode faster than peak bandwidth allows, no prefill beyond peak FLOPs.
     public static func decodeCeiling(_ work: TokenWork, on d: ComputeDevice, depth: Int) -> Double {
         d.bandwidthGBs * 1e9 / (work.activeWeightBytes + work.kvBytesRead(depth: depth))

@@ -103,6 +103,26 @@ struct ThroughputTests {
         #expect(work.kvShareOnGPU(gpuLayers: n / 2) == 0.5)
     }
 
+    @Test("layers split over GPUs: identical cards give the one-card speed; a slower card in the chain slows the token")
+    func split() throws {
+        let c = ThroughputFit.fit(samples)
+        let m = try #require(parsed.models.first { $0.id == "llama-3.3-70b-instruct" })
+        let tensors = TensorLayout(m.architecture).tensors
+        let work = TokenWork(architecture: m.architecture, weights: m.weights(.q3_K_M, tensors: tensors))
+        let active = Double(m.architecture.activeParameters(tensors))
+        let r3090 = ComputeDevice(bandwidthGBs: 936, fp16TFLOPS: 142, backend: .cuda, vendor: .nvidia)
+        let r4090 = ComputeDevice(bandwidthGBs: 1008, fp16TFLOPS: 330.3, backend: .cuda, vendor: .nvidia)
+        let one = try #require(ThroughputEstimator.decode(work, on: r3090, depth: 0, calibration: c))
+        let same = ThroughputEstimator.split(work, activeParameters: active, parts: [(r3090, 0.5), (r3090, 0.5)], decodeDepth: 0,
+                                             prefillPrompt: 512, prefillDepth: 0, calibration: c)
+        #expect(abs((same.decode ?? 0) / one - 1) < 1e-9)
+        let mixed = ThroughputEstimator.split(work, activeParameters: active, parts: [(r3090, 0.5), (r4090, 0.5)], decodeDepth: 0,
+                                              prefillPrompt: 512, prefillDepth: 0, calibration: c)
+        let fast = try #require(ThroughputEstimator.decode(work, on: r4090, depth: 0, calibration: c))
+        #expect((mixed.decode ?? 0) > one && (mixed.decode ?? 0) < fast)
+        #expect((mixed.prefill ?? 0) > (same.prefill ?? .infinity))
+    }
+
     @Test("a longer context never makes decoding faster")
     func depthSlows() {
         let c = ThroughputFit.fit(samples)
