@@ -83,6 +83,9 @@ public struct MachineProber: Sendable {
             return .missing(.dmidecode, .noPermission, "DIMM speed and channels need root (sudo fit probe); `fit bench hardware` measures the bandwidth instead")
         }
         let r = await runner.run("dmidecode", ["-t", "17"], timeout: .seconds(5))
+        if (r.stdout + r.stderr).contains("No SMBIOS nor DMI entry point found") {
+            return .missing(.dmidecode, .absent, "no SMBIOS tables (a VM or a board without them)")
+        }
         switch r.ending {
         case .exited(0):
             guard let s = DIMMSummary.parse(dmidecode: r.stdout) else {

@@ -56,4 +56,15 @@ struct DIMMTests {
         #expect(f.value == nil && f.status == .noPermission)
         #expect(f.detail?.contains("Permission denied") == true)
     }
+
+    @Test("a VM without SMBIOS tables: absent, not an error")
+    func noTables() async {
+        struct VM: CommandRunner {
+            func run(_ tool: String, _ arguments: [String], timeout: Duration) async -> CommandResult {
+                CommandResult(ending: .exited(0), stdout: "# dmidecode 3.4\n# No SMBIOS nor DMI entry point found, sorry.\n")
+            }
+        }
+        let f = await MachineProber(root: SystemRoot("/nonexistent/"), runner: VM(), useLibraries: false).probeDIMMs()
+        #expect(f.value == nil && f.status == .absent)
+    }
 }
