@@ -42,10 +42,16 @@ struct ListCommand: AsyncParsableCommand {
     /// The first GPU's peak figures when the hardware table knows it (decode speed for rows on it).
     static func speedBasis(machine: MachineDescription, catalog: Catalog) -> SpeedBasis? {
         guard let calibration = catalog.calibration, let gpu = machine.gpus.first, !gpu.unifiedMemory || gpu.vendor == .apple,
-              let bw = gpu.memoryBandwidthGBs?.value,
+              let (device, _) = computeDevice(gpu, catalog: catalog) else { return nil }
+        return SpeedBasis(device: device, calibration: calibration)
+    }
+
+    /// A GPU's speed figures: its bandwidth (probed or from the table) and the table entry's FP16
+    /// throughput; nil when the table does not know it.
+    static func computeDevice(_ gpu: GPUDescription, catalog: Catalog) -> (device: ComputeDevice, spec: HardwareSpec)? {
+        guard let bw = gpu.memoryBandwidthGBs?.value,
               let spec = gpu.name.value.flatMap({ catalog.hardwareResolver.match(name: $0, memory: gpu.memoryTotal.value) }) else { return nil }
-        return SpeedBasis(device: ComputeDevice(bandwidthGBs: bw, fp16TFLOPS: spec.fp16TFLOPS, backend: gpu.backend, dies: spec.dies ?? 1, vendor: spec.vendor),
-                          calibration: calibration)
+        return (ComputeDevice(bandwidthGBs: bw, fp16TFLOPS: spec.fp16TFLOPS, backend: gpu.backend, dies: spec.dies ?? 1, vendor: spec.vendor), spec)
     }
 
     static func hostSpeedNote(_ m: MachineDescription) -> String {

@@ -110,15 +110,13 @@ struct PlanCommand: AsyncParsableCommand {
         guard verdict == .gpu else {
             return none("no estimate: the model does not fit")
         }
-        guard let gpu = machine.gpus.first, let bw = gpu.memoryBandwidthGBs?.value,
-              let spec = gpu.name.value.flatMap({ catalog.hardwareResolver.match(name: $0, memory: gpu.memoryTotal.value) }) else {
+        guard let gpu = machine.gpus.first, let (device, spec) = ListCommand.computeDevice(gpu, catalog: catalog) else {
             return none("no estimate: the GPU's bandwidth and FP16 throughput are not in the hardware table")
         }
         guard let calibration = catalog.calibration else {
             return none("no estimate: the catalog has no throughput measurements to calibrate on")
         }
         let rows = calibration.byBackend.values.reduce(0) { $0 + $1.rows }
-        let device = ComputeDevice(bandwidthGBs: bw, fp16TFLOPS: spec.fp16TFLOPS, backend: gpu.backend, dies: spec.dies ?? 1, vendor: spec.vendor)
         let active = Double(m.architecture.activeParameters(tensors))
         let prefill = ThroughputEstimator.prefill(work, activeParameters: active, on: device, prompt: prompt, depth: 0, calibration: calibration)
         let measured = try catalogOptions.evidence().throughput.filter {
@@ -127,10 +125,8 @@ struct PlanCommand: AsyncParsableCommand {
         // Layers split over GPUs that differ: each part at its own card's speed, one after the other.
         let parts: [(device: ComputeDevice, share: Double, name: String)] = devices.compactMap { dp in
             guard dp.id != "cpu", dp.memory.weightsBytes > 0, let i = Int(dp.id.dropFirst(3)), let g = machine.gpus.first(where: { $0.index == i }),
-                  let bw = g.memoryBandwidthGBs?.value, let s = g.name.value.flatMap({ catalog.hardwareResolver.match(name: $0, memory: g.memoryTotal.value) })
-            else { return nil }
-            return (ComputeDevice(bandwidthGBs: bw, fp16TFLOPS: s.fp16TFLOPS, backend: g.backend, dies: s.dies ?? 1, vendor: s.vendor),
-                    Double(dp.memory.weightsBytes + dp.memory.kvCacheBytes), s.name)
+                  let (device, s) = ListCommand.computeDevice(g, catalog: catalog) else { return nil }
+            return (device, Double(dp.memory.weightsBytes + dp.memory.kvCacheBytes), s.name)
         }
         let gpuCount = devices.filter { $0.id != "cpu" && $0.memory.weightsBytes > 0 }.count
         if parts.count > 1, parts.count == gpuCount, Set(parts.map(\.name)).count > 1 {
@@ -147,7 +143,7 @@ struct PlanCommand: AsyncParsableCommand {
                      decodeTokensPerSecondAtContext: ThroughputEstimator.decode(work, on: device, depth: d, calibration: calibration),
                      prefillTokensPerSecond: prefill, timeToFirstTokenSeconds: prefill.map { Double(prompt) / $0 },
                      prompt: prompt, depth: d, device: "\(spec.name), \(gpu.backend.rawValue)",
-                     note: "estimated from \(NumberText.format(bw, digits: 0)) GB/s and \(NumberText.format(spec.fp16TFLOPS, digits: 0)) FP16 TFLOPS with efficiencies fitted on \(rows) measured rows (fit validate throughput)", measured: measured)
+                     note: "estimated from \(NumberText.format(device.bandwidthGBs, digits: 0)) GB/s and \(NumberText.format(spec.fp16TFLOPS, digits: 0)) FP16 TFLOPS with efficiencies fitted on \(rows) measured rows (fit validate throughput)", measured: measured)
     }
 
     /// Minutes for a typical task of each tier (Catalog/tiers budgets): the task's unique input

@@ -152,6 +152,12 @@ public struct HardwareResolver: Sendable {
 }
 
 extension MachineDescription {
+    /// Metal's default working-set limit, the most of RAM an Apple GPU keeps resident: about 2/3 up
+    /// to 32 GiB, 3/4 above (REFERENCE.md). The probe asks Metal itself where it can.
+    public static func appleWorkingSet(ram: ByteCount) -> ByteCount {
+        ByteCount(Int64(Double(ram.bytes) * (ram <= .gib(32) ? 2.0 / 3.0 : 0.75)))
+    }
+
     /// A machine you do not have: `count` devices of `spec`. Discrete GPUs keep `host` as the CPU
     /// and RAM side; a unified-memory SoC replaces RAM with its own memory (`memory`, else the
     /// largest configuration), of which the GPU may use Apple's working-set share (about 2/3 up to
@@ -163,9 +169,7 @@ extension MachineDescription {
         m.warnings = []
         if spec.unifiedMemory {
             let ram = memory ?? .gib(spec.memoryGB)
-            let share: ByteCount = spec.vendor == .apple
-                ? ByteCount(Int64(Double(ram.bytes) * (ram <= .gib(32) ? 2.0 / 3.0 : 0.75)))
-                : ram - .gib(2)
+            let share: ByteCount = spec.vendor == .apple ? Self.appleWorkingSet(ram: ram) : ram - .gib(2)
             m.memory = MemoryDescription(
                 total: Fact(ram, source: .table), available: Fact(share, source: .estimate, detail: spec.vendor == .apple ? "Metal working-set limit" : "all but 2 GiB for the system"),
                 swapTotal: .missing(.table, .absent), containerLimit: .missing(.table, .ok, "none"),

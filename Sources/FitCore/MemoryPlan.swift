@@ -246,13 +246,13 @@ public struct MemoryPlanner: Sendable {
         let a = architecture
         let ub = Int64(min(o.context.count, o.ubatch))
         var base = 4 * ub * Int64(a.vocabSize + 2 * a.hiddenSize)
+        let nKV = Int64((0..<a.layers).map { cells(layer: $0, o) }.max() ?? 0)
         // MLA attends in the compressed space: f32 [kv_lora_rank, heads, ubatch] tensors for the
         // absorbed queries and the attention output. Measured on llama.cpp b11312: without a
         // low-rank q (DeepSeek-V2-Lite) both are live at the peak; with one (DeepSeek-V3) one of
         // them and the f16 [n_kv, ubatch] mask are (412/440/536 MiB at 4k/32k/128k).
         if let m = a.mla {
             let latent = 4 * ub * Int64(a.heads) * Int64(m.kvLoraRank)
-            let nKV = Int64((0..<a.layers).map { cells(layer: $0, o) }.max() ?? 0)
             base += m.qLoraRank > 0 ? latent + 2 * ub * nKV : 2 * latent
         }
         // A quantized KV cache under flash attention: an f32 [n_embd, ubatch] copy at the peak of
@@ -261,9 +261,8 @@ public struct MemoryPlanner: Sendable {
         // allocator fits the copy into a freed block. Measured with llama-fit-params on b11312:
         // Llama-3.1-8B (n_embd 4096) +8 MiB from 8192 cells on, none at 4096-7168; Llama-3.2-1B
         // (n_embd 2048) +4 MiB from 4096 on, none at 1024-3072.
-        let maxCells = Int64((0..<a.layers).map { cells(layer: $0, o) }.max() ?? 0)
         if o.flashAttention, o.kvType.isQuantized, a.moe == nil, a.slidingWindow == nil, a.mla == nil, a.linearAttention == nil,
-           maxCells >= 2 * Int64(a.hiddenSize) {
+           nKV >= 2 * Int64(a.hiddenSize) {
             base += 4 * ub * Int64(a.hiddenSize)
         }
         // Gemma 4 (global layers of their own shape) under flash attention: one more f32
@@ -273,7 +272,6 @@ public struct MemoryPlanner: Sendable {
         // Attention sinks under flash attention (gpt-oss): one more f32 [n_embd, ubatch] tensor.
         if o.flashAttention, a.attentionSinks == true { base += 4 * ub * Int64(a.hiddenSize) }
         guard !o.flashAttention else { return base }
-        let nKV = Int64((0..<a.layers).map { cells(layer: $0, o) }.max() ?? 0)
         let ff = Int64(max(a.ffnSize, (a.moe?.activeExperts ?? 0) * (a.moe?.expertFfnSize ?? 0)))
         let attention = 4 * ub * (nKV * Int64(a.heads + 1) + ff + 2 * Int64(a.hiddenSize))
         // Sliding-window models without flash attention keep one more [n_embd, ubatch] live (Gemma 3).

@@ -21,6 +21,24 @@ public struct CommandResult: Sendable, Equatable {
     }
 }
 
+extension CommandResult {
+    /// Why a run of `tool` gave no answer, as a status and a sentence (nil when it exited 0).
+    /// nvidia-smi has its own, longer list (`NvidiaSmi.diagnose`).
+    public func failure(_ tool: String) -> (status: FactStatus, detail: String)? {
+        switch ending {
+        case .exited(0): return nil
+        case .exited(let c):
+            let first = (stderr + "\n" + stdout).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+            let status: FactStatus = first.lowercased().contains("permission denied") ? .noPermission : .error
+            return (status, "\(tool) exited \(c)" + (first.isEmpty ? "" : ": " + first))
+        case .timedOut: return (.timedOut, "\(tool) timed out")
+        case .notFound: return (.toolMissing, "\(tool) not found")
+        case .signaled(let s): return (.error, "\(tool) killed by signal \(s)")
+        case .failedToStart(let why): return (.error, "\(tool) could not start: \(why)")
+        }
+    }
+}
+
 /// How probes run tools: the real one spawns processes, a recorded one replays captured output.
 public protocol CommandRunner: Sendable {
     func run(_ tool: String, _ arguments: [String], timeout: Duration) async -> CommandResult

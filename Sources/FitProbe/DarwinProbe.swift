@@ -97,12 +97,6 @@ public enum DarwinParsers {
         }
         return found == 0 ? nil : ByteCount(pages * pageSize)
     }
-
-    /// Metal's default working-set limit when it cannot be asked (a recording, or no Metal): about
-    /// 2/3 of RAM up to 32 GiB, 3/4 above (REFERENCE.md; the same rule `--hardware` uses).
-    public static func estimatedWorkingSet(ram: ByteCount) -> ByteCount {
-        ByteCount(Int64(Double(ram.bytes) * (ram <= .gib(32) ? 2.0 / 3.0 : 0.75)))
-    }
 }
 
 extension MachineProber {
@@ -128,21 +122,11 @@ extension MachineProber {
         async let vmRun = runner.run("vm_stat", [], timeout: .seconds(5))
         let (hw, wired, ioreg, vm) = await (hwRun, wiredRun, ioregRun, vmRun)
 
-        func failure(_ r: CommandResult, _ tool: String) -> (FactStatus, String) {
-            switch r.ending {
-            case .exited(let c): return (.error, "\(tool) exited \(c)" + (r.stderr.isEmpty ? "" : ": " + r.stderr.trimmingCharacters(in: .whitespacesAndNewlines)))
-            case .timedOut: return (.timedOut, "\(tool) timed out")
-            case .notFound: return (.toolMissing, "\(tool) not found")
-            case .signaled(let s): return (.error, "\(tool) killed by signal \(s)")
-            case .failedToStart(let why): return (.error, "\(tool) could not start: \(why)")
-            }
-        }
-
         // sysctl exits 1 when one name is unknown and still prints the others: keep what it printed.
         let s = DarwinParsers.sysctl(hw.stdout)
         let cpu: CPUDescription
         if s.isEmpty {
-            let (status, why) = failure(hw, "sysctl")
+            let (status, why) = hw.failure("sysctl") ?? (.error, "sysctl printed nothing")
             let f = Fact<String>.missing(.sysctl, status, why)
             cpu = CPUDescription(model: f, architecture: f, sockets: .missing(.sysctl, status), physicalCores: .missing(.sysctl, status),
                                  logicalCores: .missing(.sysctl, status), vectorExtensions: .missing(.sysctl, status))
@@ -156,7 +140,7 @@ extension MachineProber {
         if vm.ending == .exited(0), let a = DarwinParsers.vmStatAvailable(vm.stdout) {
             available = Fact(a, source: .vmStat, detail: "free + inactive + speculative + purgeable pages")
         } else {
-            let (status, why) = vm.ending == .exited(0) ? (.error, "vm_stat printed no page counts") : failure(vm, "vm_stat")
+            let (status, why) = vm.failure("vm_stat") ?? (.error, "vm_stat printed no page counts")
             available = .missing(.vmStat, status, why)
         }
         let swap: Fact<ByteCount> = .missing(.sysctl, .notSupported, "macOS grows swap on demand (vm.swapusage)")
@@ -179,7 +163,7 @@ extension MachineProber {
             gpus.append(g)
             probes.append(ProbeOutcome(probe: "ioreg", status: .ok, detail: "1 GPU"))
         } else {
-            let (status, why) = ioreg.ending == .exited(0) ? (FactStatus.ok, "no AGXAccelerator: not Apple Silicon, or a VM") : failure(ioreg, "ioreg")
+            let (status, why) = ioreg.failure("ioreg") ?? (FactStatus.ok, "no AGXAccelerator: not Apple Silicon, or a VM")
             probes.append(ProbeOutcome(probe: "ioreg", status: status, detail: why))
             if status != .ok { warnings.append("could not ask the IO registry for the GPU (\(why)); planning for the CPU only") }
         }
@@ -199,7 +183,7 @@ extension MachineProber {
             return Fact(ByteCount(mb * 1_048_576), source: .sysctl, detail: "iogpu.wired_limit_mb, set by the user")
         }
         guard let ram else { return .missing(.estimate, .absent, "no hw.memsize to take a share of") }
-        return Fact(DarwinParsers.estimatedWorkingSet(ram: ram), source: .estimate,
+        return Fact(MachineDescription.appleWorkingSet(ram: ram), source: .estimate,
                     detail: "Metal's default working-set limit (2/3 of RAM up to 32 GiB, 3/4 above); Metal was not asked")
     }
 }

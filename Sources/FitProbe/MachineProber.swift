@@ -86,20 +86,13 @@ public struct MachineProber: Sendable {
         if (r.stdout + r.stderr).contains("No SMBIOS nor DMI entry point found") {
             return .missing(.dmidecode, .absent, "no SMBIOS tables (a VM or a board without them)")
         }
-        switch r.ending {
-        case .exited(0):
-            guard let s = DIMMSummary.parse(dmidecode: r.stdout) else {
-                return .missing(.dmidecode, .absent, "no populated memory device in SMBIOS (a VM?)")
-            }
-            return Fact(s, source: .dmidecode)
-        case .exited:
-            let why = (r.stderr + r.stdout).trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").first.map(String.init) ?? "failed"
-            return .missing(.dmidecode, why.lowercased().contains("permission denied") ? .noPermission : .error, "dmidecode: \(why)")
-        case .timedOut: return .missing(.dmidecode, .timedOut, "dmidecode timed out")
-        case .notFound: return .missing(.dmidecode, .toolMissing, "dmidecode not installed (Debian package dmidecode)")
-        case .signaled(let s): return .missing(.dmidecode, .error, "dmidecode killed by signal \(s)")
-        case .failedToStart(let why): return .missing(.dmidecode, .error, "dmidecode could not start: \(why)")
+        if let f = r.failure("dmidecode") {
+            return .missing(.dmidecode, f.status, f.status == .toolMissing ? "dmidecode not installed (Debian package dmidecode)" : f.detail)
         }
+        guard let s = DIMMSummary.parse(dmidecode: r.stdout) else {
+            return .missing(.dmidecode, .absent, "no populated memory device in SMBIOS (a VM?)")
+        }
+        return Fact(s, source: .dmidecode)
     }
 
     // MARK: CPU and memory
