@@ -244,6 +244,9 @@ public struct MemoryPlanner: Sendable {
     /// The worst-case compute graph buffer (REFERENCE.md: flash attention on vs off).
     public func computeBytes(_ o: PlanOptions) -> Int64 {
         let a = architecture
+        if let graph = LlamaGraph.build(a, o, cells: (0..<a.layers).map { cells(layer: $0, o) }.max() ?? 0) {
+            return graph.allocate()
+        }
         let ub = Int64(min(o.context.count, o.ubatch))
         var base = 4 * ub * Int64(a.vocabSize + 2 * a.hiddenSize)
         let nKV = Int64((0..<a.layers).map { cells(layer: $0, o) }.max() ?? 0)
