@@ -107,6 +107,8 @@ public struct HFModel: Sendable {
             moe = .init(experts: experts, activeExperts: int("num_experts_per_tok", "num_experts_per_token", "experts_per_token") ?? 1,
                         expertFfnSize: expertFFN, sharedExperts: int("n_shared_experts") ?? (sharedFFN.map { $0 > 0 ? 1 : 0 }),
                         sharedExpertFfnSize: sharedFFN, leadingDenseLayers: int("first_k_dense_replace"))
+            // DeepSeek V3 says scoring_func; GLM-4.5's model type implies it
+            if (c["scoring_func"] as? String) == "sigmoid" || (c["model_type"] as? String) == "glm4_moe" { moe?.routing = .sigmoid }
         }
         let ffn = moe == nil || (moe?.leadingDenseLayers ?? 0) > 0 ? (int("intermediate_size", "n_inner", "ffn_dim") ?? 4 * hidden) : 0
 

@@ -108,7 +108,7 @@ enum SnapshotCodec {
             bool(a.moe != nil)
             if let m = a.moe {
                 int(m.experts); int(m.activeExperts); int(m.expertFfnSize)
-                optInt(m.sharedExperts); optInt(m.sharedExpertFfnSize); optInt(m.leadingDenseLayers)
+                optInt(m.sharedExperts); optInt(m.sharedExpertFfnSize); optInt(m.leadingDenseLayers); optInt(m.routing == .sigmoid ? 1 : nil)
             }
             bool(a.mla != nil)
             if let m = a.mla { for v in [m.qLoraRank, m.kvLoraRank, m.qkNopeHeadDim, m.qkRopeHeadDim, m.vHeadDim] { int(v) } }
@@ -166,6 +166,7 @@ enum SnapshotCodec {
             if try bool() {
                 a.moe = .init(experts: try int(), activeExperts: try int(), expertFfnSize: try int(), sharedExperts: try optInt(),
                               sharedExpertFfnSize: try optInt(), leadingDenseLayers: try optInt())
+                if try optInt() == 1 { a.moe?.routing = .sigmoid }
             }
             if try bool() {
                 a.mla = .init(qLoraRank: try int(), kvLoraRank: try int(), qkNopeHeadDim: try int(), qkRopeHeadDim: try int(), vHeadDim: try int())

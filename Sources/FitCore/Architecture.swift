@@ -86,6 +86,10 @@ public struct ModelArchitecture: Codable, Sendable, Equatable {
         public var sharedExperts: Int?
         public var sharedExpertFfnSize: Int?
         public var leadingDenseLayers: Int?
+        /// How the router scores experts: nil or softmax (Mixtral, Qwen3), or a sigmoid with a
+        /// per-expert selection bias (DeepSeek V3, GLM-4.5: GGUF `expert_gating_func` 2).
+        public var routing: Routing?
+        public enum Routing: String, Codable, Sendable { case softmax, sigmoid }
         public init(experts: Int, activeExperts: Int, expertFfnSize: Int, sharedExperts: Int? = nil,
                     sharedExpertFfnSize: Int? = nil, leadingDenseLayers: Int? = nil) {
             self.experts = experts; self.activeExperts = activeExperts; self.expertFfnSize = expertFfnSize

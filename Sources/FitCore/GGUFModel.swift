@@ -94,6 +94,7 @@ public struct GGUFModel: Sendable {
             moe = .init(experts: experts, activeExperts: int("expert_used_count") ?? 1, expertFfnSize: expertFFN,
                         sharedExperts: int("expert_shared_count"), sharedExpertFfnSize: int("expert_shared_feed_forward_length"),
                         leadingDenseLayers: int("leading_dense_block_count"))
+            if int("expert_gating_func") == 2 { moe?.routing = .sigmoid }   // LLAMA_EXPERT_GATING_FUNC_TYPE_SIGMOID
         }
 
         var mla: ModelArchitecture.LatentAttention?

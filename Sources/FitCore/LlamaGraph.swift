@@ -17,7 +17,8 @@ public struct LlamaGraph {
     public static func build(_ architecture: ModelArchitecture, _ options: PlanOptions, cells: Int) -> ComputeGraph? {
         guard architecture.mla == nil, architecture.linearAttention == nil, architecture.slidingWindow == nil,
               architecture.attentionSinks != true, architecture.gatedFFN != false else { return nil }
-        if let m = architecture.moe, m.sharedExperts ?? 0 > 0 || m.leadingDenseLayers ?? 0 > 0 { return nil }
+        // routed experts picked by a sigmoid with a selection bias (DeepSeek V3, GLM-4.5) or a softmax
+        if let m = architecture.moe, m.sharedExperts ?? 0 > 0, m.routing == nil { return nil }
         var b = LlamaGraph(a: architecture, o: options, nTokens: Int64(min(options.context.count, options.ubatch)), nKV: Int64(cells))
         b.buildLlama()
         return b.g
@@ -150,7 +151,47 @@ public struct LlamaGraph {
         return mulMat(w("\(name).down", [width, nEmbd]), act, "\(name)_out")
     }
 
-    // MARK: llama, qwen2/3, mistral: dense GQA
+    /// llm_graph_context::build_moe_ffn: router, top-k, normalized weights, three expert matmuls,
+    /// and the weighted sum of the chosen experts' outputs.
+    private mutating func moe(_ x: Int, _ m: ModelArchitecture.MixtureOfExperts, _ il: Int) -> Int {
+        let nExp = Int64(m.experts), k = Int64(m.activeExperts), ff = Int64(m.expertFfnSize)
+        let logits = mulMat(w("blk.\(il).ffn_gate_inp", [nEmbd, nExp]), x, "ffn_moe_logits-\(il)")
+        let sigmoid = m.routing == .sigmoid
+        let probs = sigmoid ? same(.unary, logits, [], "ffn_moe_probs-\(il)") : same(.softMax, logits, [], "ffn_moe_probs-\(il)")
+        let selection = sigmoid ? same(.add, probs, [w("blk.\(il).exp_probs_b", [nExp])], "ffn_moe_probs_biased-\(il)") : probs
+        let probs3 = g.reshape(probs, [1, nExp, nTokens])
+        let argsort = g.op(.argsort, .i32, [nExp, nTokens], [selection], name: "ffn_moe_argsort-\(il)")
+        let topk = g.view(argsort, [k, nTokens], nb: [g.nb(argsort, 1)], name: "ffn_moe_topk-\(il)")
+        var weights = getRows(probs3, topk, "ffn_moe_weights-\(il)")
+        let w2 = g.reshape(weights, [k, nTokens])
+        var sum = g.op(.sumRows, .f32, [1, nTokens], [w2], name: "ffn_moe_weights_sum-\(il)")
+        sum = same(.clamp, sum, [], "ffn_moe_weights_sum_clamped-\(il)")
+        weights = same(.div, w2, [sum], "ffn_moe_weights_norm-\(il)")
+        weights = g.reshape(weights, [1, k, nTokens])
+        g.expand(weights)
+        let cur = g.reshape(x, [nEmbd, 1, nTokens])
+        let up = g.op(.mulMatId, .f32, [ff, k, nTokens], [w("blk.\(il).ffn_up_exps", [nEmbd, ff, nExp]), cur, topk], name: "ffn_moe_up-\(il)")
+        let gate = g.op(.mulMatId, .f32, [ff, k, nTokens], [w("blk.\(il).ffn_gate_exps", [nEmbd, ff, nExp]), cur, topk], name: "ffn_moe_gate-\(il)")
+        let act = g.op(.glu, .f32, [ff, k, nTokens], [gate, up], name: "ffn_moe_swiglu-\(il)")
+        var experts = g.op(.mulMatId, .f32, [nEmbd, k, nTokens], [w("blk.\(il).ffn_down_exps", [ff, nEmbd, nExp]), act, topk], name: "ffn_moe_down-\(il)")
+        experts = same(.mul, experts, [weights], "ffn_moe_weighted-\(il)")
+        g.expand(experts)
+        var views: [Int] = []
+        for i in 0..<k {
+            let v = g.view(experts, [nEmbd, nTokens], nb: [g.nb(experts, 2)], name: "ffn_moe_weighted-\(il) (view \(i))")
+            g.expand(v)
+            views.append(v)
+        }
+        var out = views[0]
+        for i in 1..<views.count {
+            out = same(.add, out, [views[i]])
+            g.expand(out)
+        }
+        if views.count == 1 { out = cont(out, [nEmbd, nTokens]) }
+        return out
+    }
+
+    // MARK: llama, qwen2/3, mistral: dense GQA; qwen3moe, glm4moe: the same with routed experts
 
     private mutating func buildLlama() {
         var inpL = inputs()
@@ -172,7 +213,16 @@ public struct LlamaGraph {
             }
             let ffnInp = same(.add, cur, [inpSA], "ffn_inp-\(il)")
             let n = rmsNormMul(ffnInp, "ffn_norm", il)
-            let out = ffn(n, width: Int64(a.ffnSize), "ffn-\(il)")
+            var out: Int
+            if let m = a.moe, il >= m.leadingDenseLayers ?? 0 {
+                out = moe(n, m, il)
+                if m.sharedWidth > 0 {
+                    let shared = ffn(n, width: Int64(m.sharedWidth), "ffn_shexp-\(il)")
+                    out = same(.add, out, [shared], "ffn_out-\(il)")
+                }
+            } else {
+                out = ffn(n, width: Int64(a.ffnSize), "ffn-\(il)")
+            }
             inpL = same(.add, out, [ffnInp], "l_out-\(il)")
         }
         let norm = rmsNormMul(inpL, "result_norm", -1)
