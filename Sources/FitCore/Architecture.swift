@@ -1,5 +1,5 @@
 /// Model architecture facts, as the catalog records them (from config.json / GGUF metadata).
-public struct ModelArchitecture: Codable, Sendable, Equatable {
+public struct ModelArchitecture: Codable, Sendable, Hashable {
     public var layers: Int
     public var hiddenSize: Int
     public var heads: Int
@@ -37,7 +37,7 @@ public struct ModelArchitecture: Codable, Sendable, Equatable {
     public var vHeadDim: Int { valueHeadDim ?? headDim }
 
     /// Interleaved local (sliding-window) and global attention.
-    public struct SlidingWindow: Codable, Sendable, Equatable {
+    public struct SlidingWindow: Codable, Sendable, Hashable {
         public var window: Int
         /// Every Nth layer (1-based) uses global attention; the others use the window.
         public var globalEvery: Int
@@ -79,7 +79,7 @@ public struct ModelArchitecture: Codable, Sendable, Equatable {
         !(slidingWindow?.globalSharedKV == true && kind(ofLayer: i) == .global)
     }
 
-    public struct MixtureOfExperts: Codable, Sendable, Equatable {
+    public struct MixtureOfExperts: Codable, Sendable, Hashable {
         public var experts: Int
         public var activeExperts: Int
         public var expertFfnSize: Int
@@ -101,7 +101,7 @@ public struct ModelArchitecture: Codable, Sendable, Equatable {
     }
 
     /// Multi-head latent attention (DeepSeek V2/V3, Kimi K2).
-    public struct LatentAttention: Codable, Sendable, Equatable {
+    public struct LatentAttention: Codable, Sendable, Hashable {
         public var qLoraRank: Int
         public var kvLoraRank: Int
         public var qkNopeHeadDim: Int
@@ -114,7 +114,7 @@ public struct ModelArchitecture: Codable, Sendable, Equatable {
     }
 
     /// Gated DeltaNet (linear attention) layers interleaved with full attention (Qwen3-Next, Qwen3.5).
-    public struct LinearAttention: Codable, Sendable, Equatable {
+    public struct LinearAttention: Codable, Sendable, Hashable {
         public var fullAttentionEvery: Int
         public var keyHeads: Int
         public var valueHeads: Int

@@ -56,11 +56,13 @@ public struct ComputeGraph: Sendable {
     }
 
     public private(set) var tensors: [Tensor] = []
+    /// Keep names (for traces); off, names stay empty and building is several times faster.
+    public var named = false
     public private(set) var nodes: [Int] = []
     public private(set) var leafs: [Int] = []
-    private var visited: Set<Int> = []
+    private var visited: [Bool] = []
 
-    public init() {}
+    public init() { tensors.reserveCapacity(512) }
 
     public subscript(_ t: Int) -> Tensor { tensors[t] }
 
@@ -87,8 +89,8 @@ public struct ComputeGraph: Sendable {
     }
 
     /// A tensor with memory of its own that the graph does not compute (a weight, the KV cache).
-    public mutating func external(_ name: String, _ type: GGMLType, _ ne: [Int64]) -> Int {
-        let t = make(name, type, ne, op: .none, src: [])
+    public mutating func external(_ name: @autoclosure () -> String, _ type: GGMLType, _ ne: [Int64]) -> Int {
+        let t = make(named ? name() : "", type, ne, op: .none, src: [])
         tensors[t].external = true
         return t
     }
@@ -109,8 +111,8 @@ public struct ComputeGraph: Sendable {
     public mutating func name(_ t: Int, _ n: String) { tensors[t].name = n }
 
     /// A new tensor computed by `op` from `src`.
-    public mutating func op(_ op: Op, _ type: GGMLType, _ ne: [Int64], _ src: [Int], name: String = "") -> Int {
-        make(name, type, ne, op: op, src: src)
+    public mutating func op(_ op: Op, _ type: GGMLType, _ ne: [Int64], _ src: [Int], name: @autoclosure () -> String = "") -> Int {
+        make(named ? name() : "", type, ne, op: op, src: src)
     }
 
     private func dims(_ t: Int) -> [Int64] { let x = tensors[t].ne; return [x.0, x.1, x.2, x.3] }
@@ -135,16 +137,18 @@ public struct ComputeGraph: Sendable {
     private func viewBase(_ t: Int) -> Int { tensors[t].viewSrc ?? t }
 
     /// ggml_view_Nd: `nb` gives strides 1..N-1; the ones past N follow from the last.
-    public mutating func view(_ a: Int, _ ne: [Int64], nb given: [Int64] = [], name: String = "") -> Int {
+    public mutating func view(_ a: Int, _ ne: [Int64], nb given: [Int64] = [], name: @autoclosure () -> String = "") -> Int {
         let n = ne + Array(repeating: Int64(1), count: 4 - ne.count)
         var s: [Int64] = [Int64(type(a).block.bytes), Self.rowSize(type(a), n[0]), 0, 0]
         for (i, v) in given.enumerated() { s[i + 1] = v }
         for i in (given.count + 1)..<4 where i >= 2 { s[i] = s[i - 1] * n[i - 1] }
-        return make(name.isEmpty ? tensors[a].name + " (view)" : name, type(a), n, op: .view, src: [a], viewOf: viewBase(a), nb: s)
+        let label = named ? { let n = name(); return n.isEmpty ? tensors[a].name + " (view)" : n }() : ""
+        return make(label, type(a), n, op: .view, src: [a], viewOf: viewBase(a), nb: s)
     }
 
-    public mutating func reshape(_ a: Int, _ ne: [Int64], name: String = "") -> Int {
-        make(name.isEmpty ? tensors[a].name + " (reshaped)" : name, type(a), ne, op: .reshape, src: [a], viewOf: viewBase(a))
+    public mutating func reshape(_ a: Int, _ ne: [Int64], name: @autoclosure () -> String = "") -> Int {
+        let label = named ? { let n = name(); return n.isEmpty ? tensors[a].name + " (reshaped)" : n }() : ""
+        return make(label, type(a), ne, op: .reshape, src: [a], viewOf: viewBase(a))
     }
 
     public mutating func permute(_ a: Int, _ axes: (Int, Int, Int, Int)) -> Int {
@@ -152,12 +156,12 @@ public struct ComputeGraph: Sendable {
         var nn = n, ss = s
         let ax = [axes.0, axes.1, axes.2, axes.3]
         for i in 0..<4 { nn[ax[i]] = n[i]; ss[ax[i]] = s[i] }
-        return make(tensors[a].name + " (permuted)", type(a), nn, op: .permute, src: [a], viewOf: viewBase(a), nb: ss)
+        return make(named ? tensors[a].name + " (permuted)" : "", type(a), nn, op: .permute, src: [a], viewOf: viewBase(a), nb: ss)
     }
 
     public mutating func transpose(_ a: Int) -> Int {
         let n = dims(a), s = strides(a)
-        return make(tensors[a].name + " (transposed)", type(a), [n[1], n[0], n[2], n[3]], op: .transpose, src: [a],
+        return make(named ? tensors[a].name + " (transposed)" : "", type(a), [n[1], n[0], n[2], n[3]], op: .transpose, src: [a],
                     viewOf: viewBase(a), nb: [s[1], s[0], s[2], s[3]])
     }
 
@@ -168,11 +172,12 @@ public struct ComputeGraph: Sendable {
     }
 
     private mutating func visit(_ t: Int) {
-        guard !visited.contains(t) else { return }
-        visited.insert(t)
+        if visited.count < tensors.count { visited += Array(repeating: false, count: tensors.count - visited.count) }
+        guard !visited[t] else { return }
+        visited[t] = true
         for s in tensors[t].src { visit(s) }
         if tensors[t].op == .none { leafs.append(t) } else {
-            if tensors[t].name.isEmpty { tensors[t].name = "node_\(nodes.count)" }
+            if named, tensors[t].name.isEmpty { tensors[t].name = "node_\(nodes.count)" }
             nodes.append(t)
         }
     }

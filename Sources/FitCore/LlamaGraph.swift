@@ -8,18 +8,31 @@ public struct LlamaGraph {
     let nTokens: Int64
     let nKV: Int64
     var g = ComputeGraph()
+    /// Layers built (the last one is the model's last: it gathers the output rows).
+    var nLayers = 0
 
     // inputs shared by every layer
     private var tokens = 0, pos = 0, kIdxs = 0, vIdxs = 0, mask = 0, outIds = 0
     private var kRot: Int?, vRot: Int?
 
     /// The graph for `architecture` at `options`, or nil when no builder covers it yet.
-    public static func build(_ architecture: ModelArchitecture, _ options: PlanOptions, cells: Int) -> ComputeGraph? {
+    ///
+    /// `repeatingLayers`: how many of the identical middle layers to build (one more to keep their
+    /// count's parity). After a few layers the allocator cycles with period 2, so a few stand for any
+    /// number and the buffer size is the same (`ComputeGraphTests` checks this on every catalog model a builder
+    /// covers); nil builds them all. `named`: give tensors llama.cpp's names, for traces.
+    public static func build(_ architecture: ModelArchitecture, _ options: PlanOptions, cells: Int,
+                             repeatingLayers: Int? = 4, named: Bool = false) -> ComputeGraph? {
         guard architecture.mla == nil, architecture.linearAttention == nil, architecture.slidingWindow == nil,
               architecture.attentionSinks != true, architecture.gatedFFN != false else { return nil }
         // routed experts picked by a sigmoid with a selection bias (DeepSeek V3, GLM-4.5) or a softmax
         if let m = architecture.moe, m.sharedExperts ?? 0 > 0, m.routing == nil { return nil }
         var b = LlamaGraph(a: architecture, o: options, nTokens: Int64(min(options.context.count, options.ubatch)), nKV: Int64(cells))
+        b.g.named = named
+        let lead = architecture.moe?.leadingDenseLayers ?? 0
+        // the middle layers settle into a cycle of period 2 (a ping-pong of two blocks): keep the parity
+        let middle = architecture.layers - lead - 1
+        b.nLayers = repeatingLayers.map { r in middle <= r ? architecture.layers : lead + r + (middle - r) % 2 + 1 } ?? architecture.layers
         b.buildLlama()
         return b.g
     }
@@ -31,22 +44,22 @@ public struct LlamaGraph {
     private var nEmbd: Int64 { Int64(a.hiddenSize) }
     private var kvType: GGMLType { o.kvType.ggml }
 
-    private mutating func w(_ name: String, _ ne: [Int64]) -> Int { g.external(name, .f16, ne) }
+    private mutating func w(_ name: @autoclosure () -> String, _ ne: [Int64]) -> Int { g.external(name(), .f16, ne) }
 
     // MARK: ggml ops (result shapes and types as ggml.c gives them)
 
-    private mutating func mulMat(_ x: Int, _ y: Int, _ name: String = "") -> Int {
-        g.op(.mulMat, .f32, [g.ne(x, 1), g.ne(y, 1), g.ne(y, 2), g.ne(y, 3)], [x, y], name: name)
+    private mutating func mulMat(_ x: Int, _ y: Int, _ name: @autoclosure () -> String = "") -> Int {
+        g.op(.mulMat, .f32, [g.ne(x, 1), g.ne(y, 1), g.ne(y, 2), g.ne(y, 3)], [x, y], name: name())
     }
     /// An op whose result is a fresh contiguous copy of `x`'s shape (ggml_dup_tensor).
-    private mutating func same(_ op: ComputeGraph.Op, _ x: Int, _ extra: [Int] = [], _ name: String = "") -> Int {
-        g.op(op, g.type(x), [g.ne(x, 0), g.ne(x, 1), g.ne(x, 2), g.ne(x, 3)], [x] + extra, name: name)
+    private mutating func same(_ op: ComputeGraph.Op, _ x: Int, _ extra: [Int] = [], _ name: @autoclosure () -> String = "") -> Int {
+        g.op(op, g.type(x), [g.ne(x, 0), g.ne(x, 1), g.ne(x, 2), g.ne(x, 3)], [x] + extra, name: name())
     }
-    private mutating func getRows(_ x: Int, _ ids: Int, _ name: String = "") -> Int {
-        g.op(.getRows, .f32, [g.ne(x, 0), g.ne(ids, 0), g.ne(ids, 1), g.ne(ids, 2)], [x, ids], name: name)
+    private mutating func getRows(_ x: Int, _ ids: Int, _ name: @autoclosure () -> String = "") -> Int {
+        g.op(.getRows, .f32, [g.ne(x, 0), g.ne(ids, 0), g.ne(ids, 1), g.ne(ids, 2)], [x, ids], name: name())
     }
-    private mutating func cont(_ x: Int, _ ne: [Int64], _ name: String = "") -> Int {
-        g.op(.cont, g.type(x), ne, [x], name: name)
+    private mutating func cont(_ x: Int, _ ne: [Int64], _ name: @autoclosure () -> String = "") -> Int {
+        g.op(.cont, g.type(x), ne, [x], name: name())
     }
     private mutating func setRows(_ dst: Int, _ src: Int, _ ids: Int) -> Int {
         let v = g.view(dst, [g.ne(dst, 0), g.ne(dst, 1), g.ne(dst, 2), g.ne(dst, 3)], nb: [g.nb(dst, 1), g.nb(dst, 2), g.nb(dst, 3)])
@@ -196,7 +209,7 @@ public struct LlamaGraph {
     private mutating func buildLlama() {
         var inpL = inputs()
         let hd = Int64(a.headDim), nh = Int64(a.heads), nkv = Int64(a.kvHeads)
-        for il in 0..<a.layers {
+        for il in 0..<nLayers {
             var inpSA = inpL
             let cur0 = rmsNormMul(inpL, "attn_norm", il)
             var q = mulMat(w("wq\(il)", [nEmbd, hd * nh]), cur0, "Qcur-\(il)")
@@ -207,7 +220,7 @@ public struct LlamaGraph {
             q = same(.rope, q, [pos], "Qcur-\(il)")
             k = same(.rope, k, [pos], "Kcur-\(il)")
             var cur = attention(q: q, k: k, v: v, il: il)
-            if il == a.layers - 1 {
+            if il == nLayers - 1 {
                 cur = getRows(cur, outIds)
                 inpSA = getRows(inpSA, outIds)
             }

@@ -1,3 +1,4 @@
+import Foundation
 /// The memory model: what llama.cpp will allocate for a model at a context, per device, and the
 /// verdict. Formulas and their sources: REFERENCE.md section 1 and DECISIONS.md.
 
@@ -244,8 +245,13 @@ public struct MemoryPlanner: Sendable {
     /// The worst-case compute graph buffer (REFERENCE.md: flash attention on vs off).
     public func computeBytes(_ o: PlanOptions) -> Int64 {
         let a = architecture
-        if let graph = LlamaGraph.build(a, o, cells: (0..<a.layers).map { cells(layer: $0, o) }.max() ?? 0) {
-            return graph.allocate()
+        let maxCells = (0..<a.layers).map { cells(layer: $0, o) }.max() ?? 0
+        let key = ComputeMemo.Key(architecture: a, cells: maxCells, tokens: min(o.context.count, o.ubatch),
+                                  flashAttention: o.flashAttention, kvType: o.kvType)
+        if let bytes = ComputeMemo.shared.bytes(key, {
+            LlamaGraph.build(a, o, cells: maxCells)?.allocate()
+        }) {
+            return bytes
         }
         let ub = Int64(min(o.context.count, o.ubatch))
         var base = 4 * ub * Int64(a.vocabSize + 2 * a.hiddenSize)
@@ -475,5 +481,28 @@ public struct MemoryPlanner: Sendable {
             if ok(mid * 256) { lo = mid } else { hi = mid }
         }
         return TokenCount(lo * 256)
+    }
+}
+
+/// Graph allocations already run in this process: the list asks for the same model at the same
+/// context once per quant (the compute buffer does not depend on the weights' types).
+final class ComputeMemo: @unchecked Sendable {
+    struct Key: Hashable {
+        var architecture: ModelArchitecture
+        var cells: Int, tokens: Int
+        var flashAttention: Bool
+        var kvType: KVCacheType
+    }
+    static let shared = ComputeMemo()
+    private let lock = NSLock()
+    private var table: [Key: Int64?] = [:]
+
+    func bytes(_ key: Key, _ compute: () -> Int64?) -> Int64? {
+        lock.lock()
+        if let hit = table[key] { lock.unlock(); return hit }
+        lock.unlock()
+        let value = compute()
+        lock.lock(); table[key] = value; lock.unlock()
+        return value
     }
 }

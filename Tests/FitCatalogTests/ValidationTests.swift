@@ -1,3 +1,4 @@
+import FitCatalog
 import FitCore
 import Foundation
 import Testing
@@ -32,9 +33,14 @@ struct LlamaCppValidationTests {
         for b in ["model", "kv", "recurrent", "output", "total"] {
             #expect(within[b] == count[b], "\(b): \(within[b] ?? 0)/\(count[b] ?? 0)")
         }
-        // The compute buffer's remaining misses (50 of 279) are allocator-peak effects that are not
-        // monotone in the context (DECISIONS.md); a change that adds one fails here.
-        #expect((count["compute"] ?? 0) - (within["compute"] ?? 0) <= 50, "compute: \(within["compute"] ?? 0)/\(count["compute"] ?? 0)")
+        // The compute buffer: exact wherever fit builds llama.cpp's graph (dense GQA, routed experts);
+        // the 36 misses left are the architectures still on the closed form (MLA without flash
+        // attention, Gemma 4, gpt-oss at 4k, Qwen3-Next). A change that adds one fails here.
+        #expect((count["compute"] ?? 0) - (within["compute"] ?? 0) <= 36, "compute: \(within["compute"] ?? 0)/\(count["compute"] ?? 0)")
+        for c in v.cases where LlamaGraph.build(c.architecture, PlanOptions(context: TokenCount(c.context)), cells: 256) != nil {
+            let e = try #require(MemoryValidation.compare(c).first { $0.buffer == "compute" })
+            #expect(abs(e.errorMiB) < 0.01, "\(c.name): compute \(e.predicted) vs \(e.measured) MiB")
+        }
     }
 
     @Test("the validation set covers the architectures the issue names")
@@ -49,5 +55,31 @@ struct LlamaCppValidationTests {
         #expect(Set(v.cases.map(\.model)).count >= 10)
         #expect(Set(v.cases.map(\.context)).isSuperset(of: [4096, 32768, 131072]))
         #expect(v.cases.contains { $0.file == "real" })
+    }
+}
+
+@Suite("a few layers stand for all of them in the graph allocation")
+struct GraphTruncationTests {
+    @Test("every catalog model a graph builder covers: the same buffer from 4 repeating layers as from all")
+    func truncation() throws {
+        let models = try CatalogLoader.parse(try CatalogLoader(directory: repoCatalog, cacheDirectory: nil).sourceFiles())
+        var checked = 0
+        for m in models {
+            for ctx in [4096, 32768, 131072] {
+                for fa in [true, false] {
+                    for kv in [KVCacheType.f16, .q8_0] where fa || kv == .f16 {
+                        var o = PlanOptions(context: TokenCount(ctx), kvType: kv, flashAttention: fa)
+                        o.ubatch = 512
+                        guard let few = LlamaGraph.build(m.architecture, o, cells: ctx),
+                              let all = LlamaGraph.build(m.architecture, o, cells: ctx, repeatingLayers: nil) else { continue }
+                        let (f, l) = (few.allocate(), all.allocate())
+                        #expect(f == l, "\(m.id) ctx \(ctx) fa \(fa) kv \(kv): \(f) vs \(l)")
+                        checked += 1
+                    }
+                }
+            }
+        }
+        print("graph truncation: \(checked) model x context x attention cases agree")
+        #expect(checked > 300)
     }
 }
