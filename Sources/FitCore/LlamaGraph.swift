@@ -22,7 +22,7 @@ public struct LlamaGraph {
     /// number and the buffer size is the same (`ComputeGraphTests` checks this on every catalog model a builder
     /// covers); nil builds them all. `named`: give tensors llama.cpp's names, for traces.
     public static func build(_ architecture: ModelArchitecture, _ options: PlanOptions, cells: Int,
-                             repeatingLayers: Int? = 4, named: Bool = false) -> ComputeGraph? {
+                             repeatingLayers: Int? = 2, named: Bool = false) -> ComputeGraph? {
         guard architecture.mla == nil, architecture.linearAttention == nil, architecture.slidingWindow == nil,
               architecture.attentionSinks != true, architecture.gatedFFN != false else { return nil }
         // routed experts picked by a sigmoid with a selection bias (DeepSeek V3, GLM-4.5) or a softmax
@@ -44,6 +44,7 @@ public struct LlamaGraph {
     private var nEmbd: Int64 { Int64(a.hiddenSize) }
     private var kvType: GGMLType { o.kvType.ggml }
 
+    /// A weight: memory of its own; its shape sets the shape of what it multiplies into.
     private mutating func w(_ name: @autoclosure () -> String, _ ne: [Int64]) -> Int { g.external(name(), .f16, ne) }
 
     // MARK: ggml ops (result shapes and types as ggml.c gives them)

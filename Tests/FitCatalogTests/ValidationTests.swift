@@ -60,12 +60,13 @@ struct LlamaCppValidationTests {
 
 @Suite("a few layers stand for all of them in the graph allocation")
 struct GraphTruncationTests {
-    @Test("every catalog model a graph builder covers: the same buffer from 4 repeating layers as from all")
-    func truncation() throws {
+    @Test("every catalog model a graph builder covers: the same buffer from 2 or 3 repeating layers as from all")
+    func truncation() async throws {
         let models = try CatalogLoader.parse(try CatalogLoader(directory: repoCatalog, cacheDirectory: nil).sourceFiles())
         var checked = 0
         for m in models {
-            for ctx in [4096, 32768, 131072] {
+            await Task.yield()   // a long synchronous loop would hold one of the two pool threads
+            for ctx in [4096, 131072] {
                 for fa in [true, false] {
                     for kv in [KVCacheType.f16, .q8_0] where fa || kv == .f16 {
                         var o = PlanOptions(context: TokenCount(ctx), kvType: kv, flashAttention: fa)
@@ -80,6 +81,6 @@ struct GraphTruncationTests {
             }
         }
         print("graph truncation: \(checked) model x context x attention cases agree")
-        #expect(checked > 300)
+        #expect(checked > 200)
     }
 }
