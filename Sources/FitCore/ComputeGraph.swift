@@ -108,7 +108,6 @@ public struct ComputeGraph: Sendable {
         tensors[t].op = op; tensors[t].src = src
         return t
     }
-    public mutating func name(_ t: Int, _ n: String) { tensors[t].name = n }
 
     /// A new tensor computed by `op` from `src`.
     public mutating func op(_ op: Op, _ type: GGMLType, _ ne: [Int64], _ src: [Int], name: @autoclosure () -> String = "") -> Int {

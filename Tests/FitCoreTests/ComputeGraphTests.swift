@@ -17,6 +17,10 @@ struct ComputeGraphAllocatorTests {
         let c = g.op(.add, .f32, [1024], [b, x])        // in b's place
         g.expand(c)
         #expect(g.allocate() == 2 * row)
+        var events: [ComputeGraph.Event] = []
+        _ = g.allocate { events.append($0) }
+        #expect(events.filter { if case .reuse = $0 { true } else { false } }.count == 2)
+        #expect(events.filter { if case .alloc = $0 { true } else { false } }.count == 2)
     }
 
     @Test("an op that cannot run in place gets memory of its own")
