@@ -9,9 +9,10 @@
 /// follow llama.cpp's graph code op by op, and `allocate()` follows ggml-alloc.c step by step.
 public struct ComputeGraph: Sendable {
     public enum Op: String, Sendable {
-        case none, getRows, rmsNorm, norm, mul, add, scale, mulMat, mulMatId, reshape, view, permute, transpose,
-             cont, cpy, rope, setRows, flashAttn, softMax, glu, unary, argsort, topK, sumRows, div, clamp,
-             concat, pad, addId, fill, sqr, sqrt, log, sub
+        case none, getRows, rmsNorm, mul, add, mulMat, mulMatId, reshape, view, permute, transpose,
+             cont, rope, setRows, flashAttn, softMax, glu, unary, argsort, sumRows, div, clamp,
+             // ops ggml can run in place that no builder emits yet
+             scale, addId, fill, sqr, sqrt, log, sub
         /// ggml_op_can_inplace (ggml-alloc.c).
         var canInplace: Bool {
             switch self {

@@ -12,7 +12,7 @@ public struct LlamaGraph {
     var nLayers = 0
 
     // inputs shared by every layer
-    private var tokens = 0, pos = 0, kIdxs = 0, vIdxs = 0, mask = 0, outIds = 0
+    private var pos = 0, kIdxs = 0, vIdxs = 0, mask = 0, outIds = 0
     private var kRot: Int?, vRot: Int?
 
     /// The graph for `architecture` at `options`, or nil when no builder covers it yet.
@@ -81,7 +81,7 @@ public struct LlamaGraph {
     // MARK: Inputs
 
     private mutating func inputs() -> Int {
-        tokens = g.input("inp_tokens", .i32, [nTokens])
+        let tokens = g.input("inp_tokens", .i32, [nTokens])
         let inpEmbd = g.input("inp_embd", .f32, [nEmbd, nTokens])
         let embd = getRows(w("token_embd.weight", [nEmbd, Int64(a.vocabSize)]), tokens, "embd")
         g.expand(embd)

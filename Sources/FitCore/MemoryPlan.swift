@@ -255,7 +255,7 @@ public struct MemoryPlanner: Sendable {
         }
         let ub = Int64(min(o.context.count, o.ubatch))
         var base = 4 * ub * Int64(a.vocabSize + 2 * a.hiddenSize)
-        let nKV = Int64((0..<a.layers).map { cells(layer: $0, o) }.max() ?? 0)
+        let nKV = Int64(maxCells)
         // MLA attends in the compressed space: f32 [kv_lora_rank, heads, ubatch] tensors for the
         // absorbed queries and the attention output. Measured on llama.cpp b11312: without a
         // low-rank q (DeepSeek-V2-Lite) both are live at the peak; with one (DeepSeek-V3) one of
