@@ -10,9 +10,9 @@
 public struct ComputeGraph: Sendable {
     public enum Op: String, Sendable {
         case none, getRows, rmsNorm, mul, add, mulMat, mulMatId, reshape, view, permute, transpose,
-             cont, rope, setRows, flashAttn, softMax, glu, unary, argsort, sumRows, div, clamp,
+             cont, rope, setRows, flashAttn, softMax, glu, unary, argsort, sumRows, div, clamp, pad, scale, addId,
              // ops ggml can run in place that no builder emits yet
-             scale, addId, fill, sqr, sqrt, log, sub
+             fill, sqr, sqrt, log, sub
         /// ggml_op_can_inplace (ggml-alloc.c).
         var canInplace: Bool {
             switch self {

@@ -11,30 +11,79 @@ public struct LlamaGraph {
     /// Layers built (the last one is the model's last: it gathers the output rows).
     var nLayers = 0
 
+    /// Which of llama.cpp's model graphs (src/models/*.cpp) the architecture runs.
+    enum Family {
+        /// llama, qwen2/3, mistral (dense GQA); qwen3moe, glm4moe (routed experts)
+        case llama
+        /// openai-moe: sliding-window pairs, attention sinks, biases, SwiGLU-OAI experts (gpt-oss)
+        case gptOSS
+        /// gemma4 (dense): sliding-window layers and global layers of their own shape, Q/K/V norms,
+        /// post-norms, GeGLU
+        case gemma4
+    }
+
+    /// One KV cache's graph inputs: llama.cpp keeps a second cache for sliding-window layers.
+    struct Cache {
+        var cells: Int64
+        var kIdxs = 0, vIdxs = 0, mask = 0
+        var kRot: Int?, vRot: Int?
+    }
+
     // inputs shared by every layer
-    private var pos = 0, kIdxs = 0, vIdxs = 0, mask = 0, outIds = 0
-    private var kRot: Int?, vRot: Int?
+    private var pos = 0, outIds = 0
+    private var base = Cache(cells: 0), swa: Cache?
 
     /// The graph for `architecture` at `options`, or nil when no builder covers it yet.
     ///
-    /// `repeatingLayers`: how many of the identical middle layers to build (one more to keep their
-    /// count's parity). After a few layers the allocator cycles with period 2, so a few stand for any
+    /// `repeatingLayers`: how many of the identical middle layers to build (at least one period of the
+    /// layer pattern, plus what keeps the count's residue). After a few layers the allocator cycles with period 2, so a few stand for any
     /// number and the buffer size is the same (`ComputeGraphTests` checks this on every catalog model a builder
     /// covers); nil builds them all. `named`: give tensors llama.cpp's names, for traces.
     public static func build(_ architecture: ModelArchitecture, _ options: PlanOptions, cells: Int,
                              repeatingLayers: Int? = 2, named: Bool = false) -> ComputeGraph? {
-        guard architecture.mla == nil, architecture.linearAttention == nil, architecture.slidingWindow == nil,
-              architecture.attentionSinks != true, architecture.gatedFFN != false else { return nil }
-        // routed experts picked by a sigmoid with a selection bias (DeepSeek V3, GLM-4.5) or a softmax
-        if let m = architecture.moe, m.sharedExperts ?? 0 > 0, m.routing == nil { return nil }
+        guard let family = family(of: architecture) else { return nil }
         var b = LlamaGraph(a: architecture, o: options, nTokens: Int64(min(options.context.count, options.ubatch)), nKV: Int64(cells))
         b.g.named = named
+        b.base.cells = Int64(cells)
+        if let w = architecture.slidingWindow {
+            // llama-kv-cache-iswa.cpp: the window cache holds window x slots + ubatch cells, padded to 256
+            let local = options.swaFull ? cells : min(cells, (w.window * options.slots + options.ubatch + 255) / 256 * 256)
+            b.swa = Cache(cells: Int64(local))
+        }
         let lead = architecture.moe?.leadingDenseLayers ?? 0
-        // the middle layers settle into a cycle of period 2 (a ping-pong of two blocks): keep the parity
+        // The middle layers settle into a cycle of period 2 (a ping-pong of two blocks); with a
+        // sliding-window pattern, of the pattern's length too. Keep the middle count's residue
+        // modulo that period, so the last built layer is of the last layer's kind and the allocator
+        // reaches it in the same state.
+        let period = architecture.slidingWindow.map { w in w.globalEvery % 2 == 0 ? w.globalEvery : 2 * w.globalEvery } ?? 2
         let middle = architecture.layers - lead - 1
-        b.nLayers = repeatingLayers.map { r in middle <= r ? architecture.layers : lead + r + (middle - r) % 2 + 1 } ?? architecture.layers
-        b.buildLlama()
+        b.nLayers = repeatingLayers.map { r0 in
+            let r = max(r0, period)
+            return middle <= r ? architecture.layers : lead + r + (middle - r) % period + 1
+        } ?? architecture.layers
+        switch family {
+        case .llama: b.buildLlama()
+        case .gptOSS: b.buildGptOSS()
+        case .gemma4: b.buildGemma4()
+        }
         return b.g
+    }
+
+    static func family(of a: ModelArchitecture) -> Family? {
+        guard a.mla == nil, a.linearAttention == nil, a.gatedFFN != false else { return nil }
+        if a.attentionSinks == true {
+            guard let w = a.slidingWindow, w.globalEvery == 2, w.globalHeadDim == nil, w.globalKvHeads == nil,
+                  let m = a.moe, m.sharedExperts ?? 0 == 0, m.leadingDenseLayers ?? 0 == 0 else { return nil }
+            return .gptOSS
+        }
+        if let w = a.slidingWindow, w.globalHeadDim != nil {
+            // Gemma 4's MoE variant (a dense FFN beside the experts) has no builder yet
+            return a.moe == nil ? .gemma4 : nil
+        }
+        guard a.slidingWindow == nil else { return nil }
+        // routed experts picked by a sigmoid with a selection bias (DeepSeek V3, GLM-4.5) or a softmax
+        if let m = a.moe, m.sharedExperts ?? 0 > 0, m.routing == nil { return nil }
+        return .llama
     }
 
     private init(a: ModelArchitecture, o: PlanOptions, nTokens: Int64, nKV: Int64) {
@@ -87,31 +136,46 @@ public struct LlamaGraph {
         g.expand(embd)
         g.expand(inpEmbd)
         pos = g.input("inp_pos", .i32, [nTokens])
-        kIdxs = g.input("attn_inp_k_idxs", .i64, [nTokens])
-        vIdxs = g.input("attn_inp_v_idxs", .i64, o.flashAttention ? [nTokens] : [nTokens * Int64(a.widestValueRow)])
-        mask = g.input("attn_inp_kq_mask", o.flashAttention ? .f16 : .f32, [nKV, nTokens, 1, 1])
-        if o.kvType.isQuantized {
-            // llama-kv-cache.cpp build_input_k_rot/v_rot: Hadamard rotations for quantized caches
-            if a.headDim % 64 == 0 {
-                var n = 64
-                repeat { n *= 2 } while a.headDim % n == 0
-                kRot = g.input("attn_inp_k_rot", .f32, [Int64(n / 2), Int64(n / 2)])
-            }
-            if a.vHeadDim % 64 == 0 { vRot = g.input("attn_inp_v_rot", .f32, [64, 64]) }
-        }
+        base = cacheInputs(base, layers: (0..<a.layers).filter { a.kind(ofLayer: $0) != .local })
+        if let swa { self.swa = cacheInputs(swa, layers: (0..<a.layers).filter { a.kind(ofLayer: $0) == .local }) }
         outIds = g.input("out_ids", .i32, [nTokens])
         return embd
     }
 
+    /// llama_kv_cache::build_input_k_idxs / v_idxs / kq_mask / k_rot / v_rot for one cache.
+    private mutating func cacheInputs(_ c: Cache, layers: [Int]) -> Cache {
+        var c = c
+        c.kIdxs = g.input("attn_inp_k_idxs", .i64, [nTokens])
+        c.vIdxs = g.input("attn_inp_v_idxs", .i64, o.flashAttention ? [nTokens] : [nTokens * Int64(a.widestValueRow)])
+        c.mask = g.input("attn_inp_kq_mask", o.flashAttention ? .f16 : .f32, [c.cells, nTokens, 1, 1])
+        if o.kvType.isQuantized {
+            // Hadamard rotations for quantized caches: K's as large as a power of two dividing the
+            // head size (all the cache's layers sharing one), V's 64 x 64
+            let hk = Set(layers.map { a.headDim(layer: $0) }), hv = Set(layers.map { a.vHeadDim(layer: $0) })
+            if hk.count == 1, a.headDim % 64 == 0, let h = hk.first {
+                var n = 64
+                repeat { n *= 2 } while h % n == 0
+                c.kRot = g.input("attn_inp_k_rot", .f32, [Int64(n / 2), Int64(n / 2)])
+            }
+            if hv.count == 1, a.vHeadDim % 64 == 0 { c.vRot = g.input("attn_inp_v_rot", .f32, [64, 64]) }
+        }
+        return c
+    }
+
     // MARK: Attention (llm_graph_context::build_attn with a KV cache, build_attn_mha)
 
-    private mutating func attention(q qIn: Int, k kIn: Int, v vIn: Int, il: Int) -> Int {
+    /// `sinks`: a per-head sink weight joins the softmax (gpt-oss); `outBias`: the output projection's.
+    private mutating func attention(q qIn: Int, k kIn: Int, v vIn: Int, il: Int, sinks: Bool = false, outBias: Bool = false) -> Int {
         var q = qIn, k = kIn, v = vIn
-        if let kRot { q = hadamard(q, kRot); k = hadamard(k, kRot) }
-        if let vRot { v = hadamard(v, vRot) }
-        g.expand(q); g.expand(v); g.expand(k)
-        let hd = Int64(a.headDim), hdv = Int64(a.vHeadDim), nkv = Int64(a.kvHeads)
-        let cells = nKV
+        let local = swa != nil && a.kind(ofLayer: il) == .local
+        let c = local ? swa! : base
+        if let r = c.kRot { q = hadamard(q, r); k = hadamard(k, r) }
+        if let r = c.vRot { v = hadamard(v, r) }
+        // the single-cache build_attn expands V before K (for rope fusion); the iswa one K first
+        if swa == nil { g.expand(q); g.expand(v); g.expand(k) } else { g.expand(q); g.expand(k); g.expand(v) }
+        let hd = Int64(a.headDim(layer: il)), hdv = Int64(a.vHeadDim(layer: il)), nkv = Int64(a.kvHeads(layer: il))
+        let cells = c.cells
+        let (kIdxs, vIdxs, mask) = (c.kIdxs, c.vIdxs, c.mask)
         let cacheK = g.external("cache_k_l\(il)", kvType, [hd * nkv, cells])
         let vRow = o.flashAttention ? hdv * nkv : Int64(a.widestValueRow)
         let cacheV = g.external("cache_v_l\(il)", kvType, [vRow, cells])
@@ -125,7 +189,9 @@ public struct LlamaGraph {
         } else {
             var vCur = g.isContiguous(v) ? g.reshape(v, [hdv * nkv, nTokens]) : cont(v, [hdv * nkv, nTokens])
             let cacheFlat = g.reshape(cacheV, [1, vRow * cells])
-            vCur = g.reshape(vCur, [1, hdv * nkv * nTokens])
+            // rows narrower than the cache's (Gemma 4's global layers) are padded to its width
+            if hdv * nkv < vRow { vCur = g.op(.pad, g.type(vCur), [vRow, nTokens], [vCur]) }
+            vCur = g.reshape(vCur, [1, vRow * nTokens])
             g.expand(setRows(cacheFlat, vCur, vIdxs))
         }
         // get_k / get_v
@@ -141,19 +207,21 @@ public struct LlamaGraph {
         let qv = g.view(q, [g.ne(q, 0), g.ne(q, 1), g.ne(q, 2), 1], nb: [g.nb(q, 1), g.nb(q, 2), g.nb(q, 2) * g.ne(q, 2)])
         let qp = g.permute(qv, (0, 2, 1, 3)), kp = g.permute(kGet, (0, 2, 1, 3)), vp = g.permute(vGet, (0, 2, 1, 3))
         var cur: Int
+        let sink = sinks ? [w("blk.\(il).attn_sinks", [Int64(a.heads)])] : []
         if o.flashAttention {
-            cur = g.op(.flashAttn, .f32, [g.ne(vp, 0), g.ne(qp, 2), g.ne(qp, 1), g.ne(qp, 3)], [qp, kp, vp, mask])
+            cur = g.op(.flashAttn, .f32, [g.ne(vp, 0), g.ne(qp, 2), g.ne(qp, 1), g.ne(qp, 3)], [qp, kp, vp, mask] + sink)
             cur = g.reshape(cur, [g.ne(cur, 0) * g.ne(cur, 1), g.ne(cur, 2) * g.ne(cur, 3)], name: "kqv_out-\(il)")
         } else {
             var kq = mulMat(kp, qp, "kq-\(il)")
-            kq = same(.softMax, kq, [mask], "kq_soft_max-\(il)")
+            kq = same(.softMax, kq, [mask] + sink, "kq_soft_max-\(il)")
             let kqv = mulMat(vp, kq, "kqv-\(il)")
             let p = g.permute(kqv, (0, 2, 1, 3))
             cur = cont(p, [g.ne(p, 0) * g.ne(p, 1), g.ne(p, 2) * g.ne(p, 3)], "kqv_out-\(il)")
         }
         g.expand(cur)
-        if let vRot { cur = hadamard(cur, vRot) }
-        return mulMat(w("blk.\(il).attn_output.weight", [Int64(a.heads) * hdv, nEmbd]), cur, "attn_out-\(il)")
+        if let r = c.vRot { cur = hadamard(cur, r) }
+        cur = mulMat(w("blk.\(il).attn_output.weight", [Int64(a.heads) * hdv, nEmbd]), cur, "attn_out-\(il)")
+        return outBias ? same(.add, cur, [w("blk.\(il).attn_output.bias", [nEmbd])], "attn_out-\(il)") : cur
     }
 
     // MARK: FFN
@@ -165,29 +233,48 @@ public struct LlamaGraph {
         return mulMat(w("\(name).down", [width, nEmbd]), act, "\(name)_out")
     }
 
+    /// How a model's router turns logits into expert weights (llama_expert_gating_func_type).
+    enum Gating { case softmax, sigmoid, softmaxWeight }
+
     /// llm_graph_context::build_moe_ffn: router, top-k, normalized weights, three expert matmuls,
-    /// and the weighted sum of the chosen experts' outputs.
-    private mutating func moe(_ x: Int, _ m: ModelArchitecture.MixtureOfExperts, _ il: Int) -> Int {
+    /// and the weighted sum of the chosen experts' outputs. `biases`: the router and every expert
+    /// matrix carry one (gpt-oss); `normalize`: the chosen weights are divided by their sum.
+    private mutating func moe(_ x: Int, _ m: ModelArchitecture.MixtureOfExperts, _ il: Int,
+                              gating: Gating, biases: Bool = false, normalize: Bool = true) -> Int {
         let nExp = Int64(m.experts), k = Int64(m.activeExperts), ff = Int64(m.expertFfnSize)
-        let logits = mulMat(w("blk.\(il).ffn_gate_inp", [nEmbd, nExp]), x, "ffn_moe_logits-\(il)")
-        let sigmoid = m.routing == .sigmoid
-        let probs = sigmoid ? same(.unary, logits, [], "ffn_moe_probs-\(il)") : same(.softMax, logits, [], "ffn_moe_probs-\(il)")
-        let selection = sigmoid ? same(.add, probs, [w("blk.\(il).exp_probs_b", [nExp])], "ffn_moe_probs_biased-\(il)") : probs
+        var logits = mulMat(w("blk.\(il).ffn_gate_inp", [nEmbd, nExp]), x, "ffn_moe_logits-\(il)")
+        if biases { logits = same(.add, logits, [w("blk.\(il).ffn_gate_inp.bias", [nExp])], "ffn_moe_logits_biased-\(il)") }
+        let probs: Int
+        switch gating {
+        case .softmax: probs = same(.softMax, logits, [], "ffn_moe_probs-\(il)")
+        case .sigmoid: probs = same(.unary, logits, [], "ffn_moe_probs-\(il)")
+        case .softmaxWeight: probs = logits
+        }
+        let selection = gating == .sigmoid ? same(.add, probs, [w("blk.\(il).exp_probs_b", [nExp])], "ffn_moe_probs_biased-\(il)") : probs
         let probs3 = g.reshape(probs, [1, nExp, nTokens])
         let argsort = g.op(.argsort, .i32, [nExp, nTokens], [selection], name: "ffn_moe_argsort-\(il)")
         let topk = g.view(argsort, [k, nTokens], nb: [g.nb(argsort, 1)], name: "ffn_moe_topk-\(il)")
         var weights = getRows(probs3, topk, "ffn_moe_weights-\(il)")
-        let w2 = g.reshape(weights, [k, nTokens])
-        var sum = g.op(.sumRows, .f32, [1, nTokens], [w2], name: "ffn_moe_weights_sum-\(il)")
-        sum = same(.clamp, sum, [], "ffn_moe_weights_sum_clamped-\(il)")
-        weights = same(.div, w2, [sum], "ffn_moe_weights_norm-\(il)")
-        weights = g.reshape(weights, [1, k, nTokens])
+        if gating == .softmaxWeight {
+            let w2 = g.reshape(weights, [k, nTokens])
+            weights = g.reshape(same(.softMax, w2, [], "ffn_moe_weights_softmax-\(il)"), [1, k, nTokens])
+        }
+        if normalize {
+            let w2 = g.reshape(weights, [k, nTokens])
+            var sum = g.op(.sumRows, .f32, [1, nTokens], [w2], name: "ffn_moe_weights_sum-\(il)")
+            sum = same(.clamp, sum, [], "ffn_moe_weights_sum_clamped-\(il)")
+            weights = same(.div, w2, [sum], "ffn_moe_weights_norm-\(il)")
+            weights = g.reshape(weights, [1, k, nTokens])
+        }
         g.expand(weights)
         let cur = g.reshape(x, [nEmbd, 1, nTokens])
-        let up = g.op(.mulMatId, .f32, [ff, k, nTokens], [w("blk.\(il).ffn_up_exps", [nEmbd, ff, nExp]), cur, topk], name: "ffn_moe_up-\(il)")
-        let gate = g.op(.mulMatId, .f32, [ff, k, nTokens], [w("blk.\(il).ffn_gate_exps", [nEmbd, ff, nExp]), cur, topk], name: "ffn_moe_gate-\(il)")
+        var up = g.op(.mulMatId, .f32, [ff, k, nTokens], [w("blk.\(il).ffn_up_exps", [nEmbd, ff, nExp]), cur, topk], name: "ffn_moe_up-\(il)")
+        if biases { up = same(.addId, up, [w("blk.\(il).ffn_up_exps.bias", [ff, nExp]), topk], "ffn_moe_up_biased-\(il)") }
+        var gate = g.op(.mulMatId, .f32, [ff, k, nTokens], [w("blk.\(il).ffn_gate_exps", [nEmbd, ff, nExp]), cur, topk], name: "ffn_moe_gate-\(il)")
+        if biases { gate = same(.addId, gate, [w("blk.\(il).ffn_gate_exps.bias", [ff, nExp]), topk], "ffn_moe_gate_biased-\(il)") }
         let act = g.op(.glu, .f32, [ff, k, nTokens], [gate, up], name: "ffn_moe_swiglu-\(il)")
         var experts = g.op(.mulMatId, .f32, [nEmbd, k, nTokens], [w("blk.\(il).ffn_down_exps", [ff, nEmbd, nExp]), act, topk], name: "ffn_moe_down-\(il)")
+        if biases { experts = same(.addId, experts, [w("blk.\(il).ffn_down_exps.bias", [nEmbd, nExp]), topk], "ffn_moe_down_biased-\(il)") }
         experts = same(.mul, experts, [weights], "ffn_moe_weighted-\(il)")
         g.expand(experts)
         var views: [Int] = []
@@ -229,7 +316,7 @@ public struct LlamaGraph {
             let n = rmsNormMul(ffnInp, "ffn_norm", il)
             var out: Int
             if let m = a.moe, il >= m.leadingDenseLayers ?? 0 {
-                out = moe(n, m, il)
+                out = moe(n, m, il, gating: m.routing == .sigmoid ? .sigmoid : .softmax)
                 if m.sharedWidth > 0 {
                     let shared = ffn(n, width: Int64(m.sharedWidth), "ffn_shexp-\(il)")
                     out = same(.add, out, [shared], "ffn_out-\(il)")
@@ -242,6 +329,83 @@ public struct LlamaGraph {
         let norm = rmsNormMul(inpL, "result_norm", -1)
         g.setOutput(norm)
         let logits = mulMat(w("output.weight", [nEmbd, Int64(a.vocabSize)]), norm, "result_output")
+        g.setOutput(logits)
+        g.expand(logits)
+    }
+
+    // MARK: openai-moe (gpt-oss)
+
+    private mutating func buildGptOSS() {
+        var inpL = inputs()
+        let hd = Int64(a.headDim), nh = Int64(a.heads), nkv = Int64(a.kvHeads)
+        guard let m = a.moe else { return }
+        for il in 0..<nLayers {
+            let inpSA = inpL
+            let cur0 = rmsNormMul(inpL, "attn_norm", il)
+            // build_qkv: each projection with its bias, reshaped after all three
+            var q = same(.add, mulMat(w("wq\(il)", [nEmbd, hd * nh]), cur0, "Qcur-\(il)"), [w("bq\(il)", [hd * nh])], "Qcur-\(il)")
+            var k = same(.add, mulMat(w("wk\(il)", [nEmbd, hd * nkv]), cur0, "Kcur-\(il)"), [w("bk\(il)", [hd * nkv])], "Kcur-\(il)")
+            let v0 = same(.add, mulMat(w("wv\(il)", [nEmbd, hd * nkv]), cur0, "Vcur-\(il)"), [w("bv\(il)", [hd * nkv])], "Vcur-\(il)")
+            q = g.reshape(q, [hd, nh, nTokens]); k = g.reshape(k, [hd, nkv, nTokens])
+            let v = g.reshape(v0, [hd, nkv, nTokens])
+            q = same(.rope, q, [pos], "Qcur-\(il)")
+            k = same(.rope, k, [pos], "Kcur-\(il)")
+            let cur = attention(q: q, k: k, v: v, il: il, sinks: true, outBias: true)
+            let ffnInp = same(.add, cur, [inpSA], "ffn_inp-\(il)")
+            let n = rmsNormMul(ffnInp, "attn_post_norm", il)
+            let out = moe(n, m, il, gating: .softmaxWeight, biases: true, normalize: false)
+            inpL = same(.add, out, [ffnInp], "l_out-\(il)")
+        }
+        // the rows to output are picked after the last layer, whose result is kept (t_h_nextn)
+        g.setOutput(inpL)
+        let rows = getRows(inpL, outIds)
+        let norm = rmsNormMul(rows, "result_norm", -1)
+        g.setOutput(norm)
+        let logits = mulMat(w("output.weight", [nEmbd, Int64(a.vocabSize)]), norm, "result_output")
+        g.setOutput(logits)
+        g.expand(logits)
+    }
+
+    // MARK: gemma4
+
+    /// rms_norm then the norm weight: a fresh tensor when `x` is a view (ggml runs no op in place on one).
+    private mutating func rmsNormMul(_ x: Int, width: Int64, _ name: @autoclosure () -> String) -> Int {
+        same(.mul, same(.rmsNorm, x, [], "norm"), [w(name(), [width])], name())
+    }
+
+    private mutating func buildGemma4() {
+        var inpL = same(.scale, inputs(), [], "inp_scaled")
+        let nh = Int64(a.heads)
+        for il in 0..<nLayers {
+            let global = a.kind(ofLayer: il) == .global
+            let hd = Int64(a.headDim(layer: il)), nkv = Int64(a.kvHeads(layer: il))
+            let freq = global ? [w("rope_freqs.weight", [hd / 2])] : []
+            let cur0 = rmsNormMul(inpL, "attn_norm", il)
+            var q = g.reshape(mulMat(w("wq\(il)", [nEmbd, hd * nh]), cur0, "Qcur-\(il)"), [hd, nh, nTokens])
+            q = rmsNormMul(q, width: hd, "Qcur_normed-\(il)")
+            q = same(.rope, q, [pos] + freq, "Qcur_pos-\(il)")
+            let kMat = mulMat(w("wk\(il)", [nEmbd, hd * nkv]), cur0, "Kcur-\(il)")
+            // global layers without a V projection use K as V (before K's norm and rope)
+            let vMat = a.hasValueProjection(layer: il) ? mulMat(w("wv\(il)", [nEmbd, hd * nkv]), cur0, "Vcur-\(il)") : kMat
+            var k = rmsNormMul(g.reshape(kMat, [hd, nkv, nTokens]), width: hd, "Kcur_normed-\(il)")
+            k = same(.rope, k, [pos] + freq, "Kcur_pos-\(il)")
+            let v = same(.rmsNorm, g.reshape(vMat, [hd, nkv, nTokens]), [], "Vcur_normed-\(il)")
+            var cur = attention(q: q, k: k, v: v, il: il)
+            cur = rmsNormMul(cur, "attn_post_norm", il)
+            let attnOut = same(.add, cur, [inpL], "attn_out-\(il)")
+            let n = rmsNormMul(attnOut, "ffn_norm", il)
+            cur = ffn(n, width: Int64(a.ffnSize), "ffn-\(il)")
+            cur = rmsNormMul(cur, "ffn_post_norm", il)
+            inpL = same(.add, cur, [attnOut], "l_out-\(il)")
+        }
+        // the final norm runs over every row and is kept (t_h_nextn); the output rows are picked after
+        let h = rmsNormMul(inpL, "h_nextn", -1)
+        g.setOutput(h)
+        let rows = getRows(h, outIds, "result_norm")
+        g.setOutput(rows)
+        var logits = mulMat(w("output.weight", [nEmbd, Int64(a.vocabSize)]), rows, "result_output")
+        // final logit soft-capping: scale, tanh, scale, each in place
+        logits = same(.scale, same(.unary, same(.scale, logits), []), [])
         g.setOutput(logits)
         g.expand(logits)
     }

@@ -246,7 +246,8 @@ public struct MemoryPlanner: Sendable {
     public func computeBytes(_ o: PlanOptions) -> Int64 {
         let a = architecture
         let maxCells = (0..<a.layers).map { cells(layer: $0, o) }.max() ?? 0
-        let key = ComputeMemo.Key(architecture: a, cells: maxCells, tokens: min(o.context.count, o.ubatch),
+        let windowCells = (0..<a.layers).first { a.kind(ofLayer: $0) == .local }.map { cells(layer: $0, o) } ?? 0
+        let key = ComputeMemo.Key(architecture: a, cells: maxCells, tokens: min(o.context.count, o.ubatch), windowCells: windowCells,
                                   flashAttention: o.flashAttention, kvType: o.kvType)
         if let bytes = ComputeMemo.shared.bytes(key, {
             LlamaGraph.build(a, o, cells: maxCells)?.allocate()
@@ -490,6 +491,8 @@ final class ComputeMemo: @unchecked Sendable {
     struct Key: Hashable {
         var architecture: ModelArchitecture
         var cells: Int, tokens: Int
+        /// Cells of the sliding-window cache (window x slots + ubatch), 0 without one.
+        var windowCells: Int
         var flashAttention: Bool
         var kvType: KVCacheType
     }
