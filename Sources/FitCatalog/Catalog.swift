@@ -43,7 +43,7 @@ public struct CatalogLoader: Sendable {
 
     /// Bumped when the parser, the store or the calibration fit (ThroughputFit) changes what the same
     /// text produces: the snapshot caches the fitted calibration.
-    static let formatVersion = "fit-catalog-20"
+    static let formatVersion = "fit-catalog-21"
 
     public struct SourceFile: Sendable {
         public var relativePath: String

@@ -68,7 +68,7 @@ struct ModelEntry: Decodable {
     ]
     static let nestedFields: [String: Set<String>] = [
         "slidingWindow": ["window", "globalEvery", "globalKvHeads", "globalHeadDim", "globalSharedKV"],
-        "moe": ["experts", "activeExperts", "expertFfnSize", "sharedExperts", "sharedExpertFfnSize", "leadingDenseLayers", "routing"],
+        "moe": ["experts", "activeExperts", "expertFfnSize", "sharedExperts", "sharedExpertFfnSize", "leadingDenseLayers", "routing", "normalizedWeights", "weightsScale"],
         "mla": ["qLoraRank", "kvLoraRank", "qkNopeHeadDim", "qkRopeHeadDim", "vHeadDim"],
         "linearAttention": ["fullAttentionEvery", "keyHeads", "valueHeads", "keyHeadDim", "valueHeadDim", "convKernel"],
     ]

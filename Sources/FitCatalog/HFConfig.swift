@@ -109,6 +109,8 @@ public struct HFModel: Sendable {
                         sharedExpertFfnSize: sharedFFN, leadingDenseLayers: int("first_k_dense_replace"))
             // DeepSeek V3 says scoring_func; GLM-4.5's model type implies it
             if (c["scoring_func"] as? String) == "sigmoid" || (c["model_type"] as? String) == "glm4_moe" { moe?.routing = .sigmoid }
+            if let norm = c["norm_topk_prob"] as? Bool { moe?.normalizedWeights = norm }
+            if let scale = (c["routed_scaling_factor"] as? NSNumber)?.doubleValue, scale > 0, scale != 1 { moe?.weightsScale = scale }
         }
         let ffn = moe == nil || (moe?.leadingDenseLayers ?? 0) > 0 ? (int("intermediate_size", "n_inner", "ffn_dim") ?? 4 * hidden) : 0
 

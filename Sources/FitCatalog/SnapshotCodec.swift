@@ -109,6 +109,7 @@ enum SnapshotCodec {
             if let m = a.moe {
                 int(m.experts); int(m.activeExperts); int(m.expertFfnSize)
                 optInt(m.sharedExperts); optInt(m.sharedExpertFfnSize); optInt(m.leadingDenseLayers); optInt(m.routing == .sigmoid ? 1 : nil)
+                optInt(m.normalizedWeights.map { $0 ? 1 : 0 }); optDouble(m.weightsScale)
             }
             bool(a.mla != nil)
             if let m = a.mla { for v in [m.qLoraRank, m.kvLoraRank, m.qkNopeHeadDim, m.qkRopeHeadDim, m.vHeadDim] { int(v) } }
@@ -167,6 +168,8 @@ enum SnapshotCodec {
                 a.moe = .init(experts: try int(), activeExperts: try int(), expertFfnSize: try int(), sharedExperts: try optInt(),
                               sharedExpertFfnSize: try optInt(), leadingDenseLayers: try optInt())
                 if try optInt() == 1 { a.moe?.routing = .sigmoid }
+                a.moe?.normalizedWeights = try optInt().map { $0 != 0 }
+                a.moe?.weightsScale = try optDouble()
             }
             if try bool() {
                 a.mla = .init(qLoraRank: try int(), kvLoraRank: try int(), qkNopeHeadDim: try int(), qkRopeHeadDim: try int(), vHeadDim: try int())

@@ -90,6 +90,12 @@ public struct ModelArchitecture: Codable, Sendable, Hashable {
         /// per-expert selection bias (DeepSeek V3, GLM-4.5: GGUF `expert_gating_func` 2).
         public var routing: Routing?
         public enum Routing: String, Codable, Sendable { case softmax, sigmoid }
+        /// Whether the chosen experts' weights are divided by their sum (config.json `norm_topk_prob`,
+        /// GGUF `expert_weights_norm`); nil: they are. DeepSeek-V2 does not normalize.
+        public var normalizedWeights: Bool?
+        /// A factor on the chosen experts' weights (config.json `routed_scaling_factor`, GGUF
+        /// `expert_weights_scale`); nil: 1. DeepSeek V3 uses 2.5.
+        public var weightsScale: Double?
         public init(experts: Int, activeExperts: Int, expertFfnSize: Int, sharedExperts: Int? = nil,
                     sharedExpertFfnSize: Int? = nil, leadingDenseLayers: Int? = nil) {
             self.experts = experts; self.activeExperts = activeExperts; self.expertFfnSize = expertFfnSize

@@ -95,6 +95,8 @@ public struct GGUFModel: Sendable {
                         sharedExperts: int("expert_shared_count"), sharedExpertFfnSize: int("expert_shared_feed_forward_length"),
                         leadingDenseLayers: int("leading_dense_block_count"))
             if int("expert_gating_func") == 2 { moe?.routing = .sigmoid }   // LLAMA_EXPERT_GATING_FUNC_TYPE_SIGMOID
+            if let norm = int("expert_weights_norm") { moe?.normalizedWeights = norm != 0 }
+            if let scale = key("expert_weights_scale")?.double, scale > 0, scale != 1 { moe?.weightsScale = scale }
         }
 
         var mla: ModelArchitecture.LatentAttention?

@@ -13,7 +13,7 @@ public struct LlamaGraph {
 
     /// Which of llama.cpp's model graphs (src/models/*.cpp) the architecture runs.
     enum Family {
-        /// llama, qwen2/3, mistral (dense GQA); qwen3moe, glm4moe (routed experts)
+        /// llama, qwen2/3, mistral (dense GQA); qwen3moe, glm4moe (routed experts); deepseek2 (MLA)
         case llama
         /// openai-moe: sliding-window pairs, attention sinks, biases, SwiGLU-OAI experts (gpt-oss)
         case gptOSS
@@ -70,7 +70,11 @@ public struct LlamaGraph {
     }
 
     static func family(of a: ModelArchitecture) -> Family? {
-        guard a.mla == nil, a.linearAttention == nil, a.gatedFFN != false else { return nil }
+        guard a.linearAttention == nil, a.gatedFFN != false else { return nil }
+        if a.mla != nil {
+            guard a.slidingWindow == nil, a.attentionSinks != true, a.moe != nil else { return nil }
+            return .llama
+        }
         if a.attentionSinks == true {
             guard let w = a.slidingWindow, w.globalEvery == 2, w.globalHeadDim == nil, w.globalKvHeads == nil,
                   let m = a.moe, m.sharedExperts ?? 0 == 0, m.leadingDenseLayers ?? 0 == 0 else { return nil }
@@ -148,7 +152,8 @@ public struct LlamaGraph {
         c.kIdxs = g.input("attn_inp_k_idxs", .i64, [nTokens])
         c.vIdxs = g.input("attn_inp_v_idxs", .i64, o.flashAttention ? [nTokens] : [nTokens * Int64(a.widestValueRow)])
         c.mask = g.input("attn_inp_kq_mask", o.flashAttention ? .f16 : .f32, [c.cells, nTokens, 1, 1])
-        if o.kvType.isQuantized {
+        // MLA's cache holds K only (the latent and the rope part), with no rotation
+        if o.kvType.isQuantized, a.mla == nil {
             // Hadamard rotations for quantized caches: K's as large as a power of two dividing the
             // head size (all the cache's layers sharing one), V's 64 x 64
             let hk = Set(layers.map { a.headDim(layer: $0) }), hv = Set(layers.map { a.vHeadDim(layer: $0) })
@@ -224,6 +229,72 @@ public struct LlamaGraph {
         return outBias ? same(.add, cur, [w("blk.\(il).attn_output.bias", [nEmbd])], "attn_out-\(il)") : cur
     }
 
+    // MARK: MLA (deepseek2.cpp with the absorption optimisation; build_attn with a K-only cache)
+
+    private mutating func concat(_ x: Int, _ y: Int, _ name: @autoclosure () -> String) -> Int {
+        g.op(.concat, .f32, [g.ne(x, 0) + g.ne(y, 0), g.ne(x, 1), g.ne(x, 2), g.ne(x, 3)], [x, y], name: name())
+    }
+
+    private mutating func latentAttention(_ x: Int, _ m: ModelArchitecture.LatentAttention, _ il: Int) -> Int {
+        let nh = Int64(a.heads), nope = Int64(m.qkNopeHeadDim), rope = Int64(m.qkRopeHeadDim)
+        let rank = Int64(m.kvLoraRank), hdv = Int64(m.vHeadDim), hk = nope + rope
+        var q: Int
+        if m.qLoraRank > 0 {
+            q = mulMat(w("wq_a\(il)", [nEmbd, Int64(m.qLoraRank)]), x, "q-\(il)")
+            q = rmsNormMul(q, width: Int64(m.qLoraRank), "q-\(il)")
+            q = mulMat(w("wq_b\(il)", [Int64(m.qLoraRank), hk * nh]), q, "q-\(il)")
+        } else {
+            q = mulMat(w("wq\(il)", [nEmbd, hk * nh]), x, "q-\(il)")
+        }
+        q = g.reshape(q, [hk, nh, nTokens])
+        // queries: the no-rope part absorbed into the latent space, then the roped part appended
+        let qNope = g.permute(g.view(q, [nope, nh, nTokens], nb: [g.nb(q, 1), g.nb(q, 2)]), (0, 2, 1, 3))
+        let absorbed = g.permute(mulMat(w("wk_b\(il)", [nope, rank, nh]), qNope, "q_nope_absorbed-\(il)"), (0, 2, 1, 3))
+        var qPe = g.view(q, [rope, nh, nTokens], nb: [g.nb(q, 1), g.nb(q, 2)])
+        qPe = same(.rope, qPe, [pos], "q_pe-\(il)")
+        let qCur = concat(absorbed, qPe, "Qcur-\(il)")
+        // keys: the compressed latent (normed) and the roped shared key
+        let kvPe = mulMat(w("wkv_a_mqa\(il)", [nEmbd, rank + rope]), x, "kv_cmpr_pe-\(il)")
+        let rowBytes = g.nb(kvPe, 1)
+        var kv = g.view(kvPe, [rank, nTokens], nb: [rowBytes], name: "kv_cmpr-\(il)")
+        var kPe = g.view(kvPe, [rope, 1, nTokens], nb: [rowBytes, rowBytes], name: "k_pe-\(il)")
+        kPe = same(.rope, kPe, [pos], "k_pe-\(il)")
+        kv = rmsNormMul(kv, width: rank, "kv_cmpr-\(il)")
+        let vCur = g.reshape(kv, [rank, 1, nTokens], name: "Vcur-\(il)")
+        let kCur = concat(vCur, kPe, "Kcur-\(il)")
+        g.expand(qCur); g.expand(vCur); g.expand(kCur)
+        // cpy_k, get_k; V is the latent part of the cached K
+        let cells = base.cells, ts = Int64(kvType.block.bytes), be = Int64(kvType.block.elements)
+        let width = rank + rope
+        let cacheK = g.external("cache_k_l\(il)", kvType, [width, cells])
+        g.expand(setRows(cacheK, g.view(kCur, [width, nTokens], nb: [g.nb(kCur, 2)]), base.kIdxs))
+        let kGet = g.view(cacheK, [width, 1, cells, 1], nb: [ts * width / be, ts * width / be, ts * width * cells / be])
+        let vGet = g.view(kGet, [rank, 1, cells, 1], nb: [g.nb(kGet, 1), g.nb(kGet, 2), g.nb(kGet, 3)])
+        let qv = g.view(qCur, [g.ne(qCur, 0), g.ne(qCur, 1), g.ne(qCur, 2), 1], nb: [g.nb(qCur, 1), g.nb(qCur, 2), g.nb(qCur, 2) * g.ne(qCur, 2)])
+        let qp = g.permute(qv, (0, 2, 1, 3)), kp = g.permute(kGet, (0, 2, 1, 3)), vp = g.permute(vGet, (0, 2, 1, 3))
+        let vMla = w("wv_b\(il)", [rank, hdv, nh])
+        var cur: Int
+        if o.flashAttention {
+            cur = g.op(.flashAttn, .f32, [g.ne(vp, 0), g.ne(qp, 2), g.ne(qp, 1), g.ne(qp, 3)], [qp, kp, vp, base.mask])
+            cur = mulMat(vMla, g.permute(cur, (0, 2, 1, 3)), "fattn_mla-\(il)")
+            let p = g.permute(cur, (0, 2, 1, 3))
+            cur = cont(p, [g.ne(p, 0), g.ne(p, 1), g.ne(p, 2), g.ne(p, 3)])
+            cur = g.reshape(cur, [g.ne(cur, 0) * g.ne(cur, 1), g.ne(cur, 2) * g.ne(cur, 3)], name: "kqv_out-\(il)")
+        } else {
+            // V is not stored transposed here: a transposed copy of the latent per layer
+            let vt = g.transpose(vp)
+            let vCont = cont(vt, [g.ne(vt, 0), g.ne(vt, 1), g.ne(vt, 2), g.ne(vt, 3)], "v_cont-\(il)")
+            var kq = mulMat(kp, qp, "kq-\(il)")
+            kq = same(.softMax, kq, [base.mask], "kq_soft_max-\(il)")
+            var kqv = mulMat(vCont, kq, "kqv-\(il)")
+            kqv = mulMat(vMla, kqv, "kqv_mla-\(il)")
+            let p = g.permute(kqv, (0, 2, 1, 3))
+            cur = cont(p, [g.ne(p, 0) * g.ne(p, 1), g.ne(p, 2) * g.ne(p, 3)], "kqv_out-\(il)")
+        }
+        g.expand(cur)
+        return mulMat(w("blk.\(il).attn_output.weight", [nh * hdv, nEmbd]), cur, "attn_out-\(il)")
+    }
+
     // MARK: FFN
 
     private mutating func ffn(_ x: Int, width: Int64, _ name: String) -> Int {
@@ -266,6 +337,7 @@ public struct LlamaGraph {
             weights = same(.div, w2, [sum], "ffn_moe_weights_norm-\(il)")
             weights = g.reshape(weights, [1, k, nTokens])
         }
+        if m.weightsScale != nil { weights = same(.scale, weights, [], "ffn_moe_weights_scaled-\(il)") }
         g.expand(weights)
         let cur = g.reshape(x, [nEmbd, 1, nTokens])
         var up = g.op(.mulMatId, .f32, [ff, k, nTokens], [w("blk.\(il).ffn_up_exps", [nEmbd, ff, nExp]), cur, topk], name: "ffn_moe_up-\(il)")
@@ -300,14 +372,19 @@ public struct LlamaGraph {
         for il in 0..<nLayers {
             var inpSA = inpL
             let cur0 = rmsNormMul(inpL, "attn_norm", il)
-            var q = mulMat(w("wq\(il)", [nEmbd, hd * nh]), cur0, "Qcur-\(il)")
-            var k = mulMat(w("wk\(il)", [nEmbd, hd * nkv]), cur0, "Kcur-\(il)")
-            let v0 = mulMat(w("wv\(il)", [nEmbd, Int64(a.vHeadDim) * nkv]), cur0, "Vcur-\(il)")
-            q = g.reshape(q, [hd, nh, nTokens]); k = g.reshape(k, [hd, nkv, nTokens])
-            let v = g.reshape(v0, [Int64(a.vHeadDim), nkv, nTokens])
-            q = same(.rope, q, [pos], "Qcur-\(il)")
-            k = same(.rope, k, [pos], "Kcur-\(il)")
-            var cur = attention(q: q, k: k, v: v, il: il)
+            var cur: Int
+            if let mla = a.mla {
+                cur = latentAttention(cur0, mla, il)
+            } else {
+                var q = mulMat(w("wq\(il)", [nEmbd, hd * nh]), cur0, "Qcur-\(il)")
+                var k = mulMat(w("wk\(il)", [nEmbd, hd * nkv]), cur0, "Kcur-\(il)")
+                let v0 = mulMat(w("wv\(il)", [nEmbd, Int64(a.vHeadDim) * nkv]), cur0, "Vcur-\(il)")
+                q = g.reshape(q, [hd, nh, nTokens]); k = g.reshape(k, [hd, nkv, nTokens])
+                let v = g.reshape(v0, [Int64(a.vHeadDim), nkv, nTokens])
+                q = same(.rope, q, [pos], "Qcur-\(il)")
+                k = same(.rope, k, [pos], "Kcur-\(il)")
+                cur = attention(q: q, k: k, v: v, il: il)
+            }
             if il == nLayers - 1 {
                 cur = getRows(cur, outIds)
                 inpSA = getRows(inpSA, outIds)
@@ -316,7 +393,7 @@ public struct LlamaGraph {
             let n = rmsNormMul(ffnInp, "ffn_norm", il)
             var out: Int
             if let m = a.moe, il >= m.leadingDenseLayers ?? 0 {
-                out = moe(n, m, il, gating: m.routing == .sigmoid ? .sigmoid : .softmax)
+                out = moe(n, m, il, gating: m.routing == .sigmoid ? .sigmoid : .softmax, normalize: m.normalizedWeights ?? true)
                 if m.sharedWidth > 0 {
                     let shared = ffn(n, width: Int64(m.sharedWidth), "ffn_shexp-\(il)")
                     out = same(.add, out, [shared], "ffn_out-\(il)")

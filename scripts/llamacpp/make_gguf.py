@@ -485,7 +485,7 @@ MODELS = {
         architecture=dict(layers=27, hiddenSize=2048, heads=16, kvHeads=16, headDim=192, valueHeadDim=128,
                           ffnSize=10944, vocabSize=102400, contextLength=163840, tiedEmbeddings=False,
                           moe=dict(experts=64, activeExperts=6, expertFfnSize=1408, sharedExperts=2,
-                                   leadingDenseLayers=1),
+                                   leadingDenseLayers=1, normalizedWeights=False),
                           mla=dict(qLoraRank=0, kvLoraRank=512, qkNopeHeadDim=128, qkRopeHeadDim=64, vHeadDim=128)),
         x=dict(rope_theta=10000.0, rms_eps=1e-6, head_count_kv=1, key_length=576, value_length=512,
                rope_dim=64, expert_weights_scale=1.0,
