@@ -10,7 +10,7 @@
 public struct ComputeGraph: Sendable {
     public enum Op: String, Sendable {
         case none, getRows, rmsNorm, mul, add, mulMat, mulMatId, reshape, view, permute, transpose,
-             cont, rope, setRows, flashAttn, softMax, glu, unary, argsort, sumRows, div, clamp, pad, scale, addId, concat,
+             cont, rope, setRows, flashAttn, softMax, glu, unary, argsort, sumRows, div, clamp, pad, scale, addId, concat, cpy, ssmConv, gatedDeltaNet, `repeat`,
              // ops ggml can run in place that no builder emits yet
              fill, sqr, sqrt, log, sub
         /// ggml_op_can_inplace (ggml-alloc.c).

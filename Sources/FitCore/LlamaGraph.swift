@@ -20,6 +20,9 @@ public struct LlamaGraph {
         /// gemma4 (dense): sliding-window layers and global layers of their own shape, Q/K/V norms,
         /// post-norms, GeGLU
         case gemma4
+        /// qwen3next: Gated DeltaNet layers (fused kernel) with every Nth a gated full attention;
+        /// routed experts plus a sigmoid-gated shared expert
+        case qwen3Next
     }
 
     /// One KV cache's graph inputs: llama.cpp keeps a second cache for sliding-window layers.
@@ -55,7 +58,8 @@ public struct LlamaGraph {
         // sliding-window pattern, of the pattern's length too. Keep the middle count's residue
         // modulo that period, so the last built layer is of the last layer's kind and the allocator
         // reaches it in the same state.
-        let period = architecture.slidingWindow.map { w in w.globalEvery % 2 == 0 ? w.globalEvery : 2 * w.globalEvery } ?? 2
+        let pattern = architecture.slidingWindow?.globalEvery ?? architecture.linearAttention?.fullAttentionEvery ?? 1
+        let period = pattern % 2 == 0 ? pattern : 2 * pattern
         let middle = architecture.layers - lead - 1
         b.nLayers = repeatingLayers.map { r0 in
             let r = max(r0, period)
@@ -65,12 +69,18 @@ public struct LlamaGraph {
         case .llama: b.buildLlama()
         case .gptOSS: b.buildGptOSS()
         case .gemma4: b.buildGemma4()
+        case .qwen3Next: b.buildQwen3Next()
         }
         return b.g
     }
 
     static func family(of a: ModelArchitecture) -> Family? {
-        guard a.linearAttention == nil, a.gatedFFN != false else { return nil }
+        guard a.gatedFFN != false else { return nil }
+        if a.linearAttention != nil {
+            guard a.slidingWindow == nil, a.mla == nil, a.attentionSinks != true, let m = a.moe, m.sharedWidth > 0,
+                  m.leadingDenseLayers ?? 0 == 0, m.routing != .sigmoid else { return nil }
+            return .qwen3Next
+        }
         if a.mla != nil {
             guard a.slidingWindow == nil, a.attentionSinks != true, a.moe != nil else { return nil }
             return .llama
@@ -170,7 +180,8 @@ public struct LlamaGraph {
     // MARK: Attention (llm_graph_context::build_attn with a KV cache, build_attn_mha)
 
     /// `sinks`: a per-head sink weight joins the softmax (gpt-oss); `outBias`: the output projection's.
-    private mutating func attention(q qIn: Int, k kIn: Int, v vIn: Int, il: Int, sinks: Bool = false, outBias: Bool = false) -> Int {
+    private mutating func attention(q qIn: Int, k kIn: Int, v vIn: Int, il: Int, sinks: Bool = false, outBias: Bool = false,
+                                    project: Bool = true) -> Int {
         var q = qIn, k = kIn, v = vIn
         let local = swa != nil && a.kind(ofLayer: il) == .local
         let c = local ? swa! : base
@@ -225,6 +236,7 @@ public struct LlamaGraph {
         }
         g.expand(cur)
         if let r = c.vRot { cur = hadamard(cur, r) }
+        guard project else { return cur }
         cur = mulMat(w("blk.\(il).attn_output.weight", [Int64(a.heads) * hdv, nEmbd]), cur, "attn_out-\(il)")
         return outBias ? same(.add, cur, [w("blk.\(il).attn_output.bias", [nEmbd])], "attn_out-\(il)") : cur
     }
@@ -483,6 +495,125 @@ public struct LlamaGraph {
         var logits = mulMat(w("output.weight", [nEmbd, Int64(a.vocabSize)]), rows, "result_output")
         // final logit soft-capping: scale, tanh, scale, each in place
         logits = same(.scale, same(.unary, same(.scale, logits), []), [])
+        g.setOutput(logits)
+        g.expand(logits)
+    }
+
+    // MARK: qwen3next
+
+    /// An op ggml runs in place on `x` (ggml_*_inplace): a view of `x` that the op writes through.
+    private mutating func inPlace(_ op: ComputeGraph.Op, _ x: Int, _ extra: [Int] = []) -> Int {
+        g.retarget(g.view(x, [g.ne(x, 0), g.ne(x, 1), g.ne(x, 2), g.ne(x, 3)], nb: [g.nb(x, 1), g.nb(x, 2), g.nb(x, 3)]), op: op, src: [x] + extra)
+    }
+    /// ggml_cpy(src, dst): writes into `dst`, a view of memory the graph does not own.
+    private mutating func copy(_ src: Int, into dst: Int) -> Int {
+        g.retarget(g.view(dst, [g.ne(dst, 0), g.ne(dst, 1), g.ne(dst, 2), g.ne(dst, 3)], nb: [g.nb(dst, 1), g.nb(dst, 2), g.nb(dst, 3)]),
+                   op: .cpy, src: [src, dst])
+    }
+
+    /// llm_graph_context::build_rs for one sequence: the state rows this ubatch reads, copied out of
+    /// the recurrent cache (and the zero-row copy of the states it leaves alone).
+    private mutating func recurrentRows(_ s: Int, _ size: Int64, _ sCopy: Int) -> Int {
+        let states = g.reshape(s, [size, g.ne(s, 1)])
+        g.expand(inPlace(.scale, g.view(states, [size])))
+        let rows = getRows(states, g.view(sCopy, [1]))
+        g.expand(rows)
+        let extra = getRows(states, g.view(sCopy, [0]))
+        g.expand(copy(extra, into: g.view(s, [size, 0], nb: [g.nb(s, 1)])))
+        return rows
+    }
+
+    /// build_gdn_l2_norm: rms_norm then a scale.
+    private mutating func l2Norm(_ x: Int) -> Int { same(.scale, same(.rmsNorm, x)) }
+
+    /// qwen3next.cpp build_layer_attn_linear with the fused qkv projection and gated-delta-net kernel.
+    private mutating func gatedDeltaNet(_ x: Int, _ la: ModelArchitecture.LinearAttention, _ il: Int, _ sCopy: Int) -> Int {
+        let nk = Int64(la.keyHeads), nv = Int64(la.valueHeads), hk = Int64(la.keyHeadDim), hv = Int64(la.valueHeadDim)
+        let channels = Int64(la.convChannels), kernel = Int64(la.convKernel), dInner = hv * nv
+        let qkv = g.reshape(mulMat(w("attn_qkv\(il)", [nEmbd, channels]), x, "linear_attn_qkv_mixed-\(il)"), [channels, nTokens, 1])
+        let z = mulMat(w("attn_gate\(il)", [nEmbd, dInner]), x, "z-\(il)")
+        // beta and the decay gate from one projection
+        let ba = g.reshape(mulMat(w("ssm_ba\(il)", [nEmbd, 2 * nv]), x, "linear_attn_mixed_ba-\(il)"), [2 * nv / nk, nk, nTokens, 1])
+        let bView = g.view(ba, [nv / nk, nk, nTokens, 1], nb: [g.nb(ba, 1), g.nb(ba, 2), g.nb(ba, 3)])
+        let aView = g.view(ba, [nv / nk, nk, nTokens, 1], nb: [g.nb(ba, 1), g.nb(ba, 2), g.nb(ba, 3)])
+        let beta = g.reshape(same(.unary, cont(bView, [nv / nk, nk, nTokens, 1])), [1, nv, nTokens, 1])
+        var gate = same(.add, cont(aView, [nv, nTokens, 1]), [w("ssm_dt\(il)", [nv])])
+        gate = same(.mul, same(.unary, gate, [], "a_softplus-\(il)"), [w("ssm_a\(il)", [nv])], "gate-\(il)")
+        gate = g.reshape(gate, [1, nv, nTokens, 1])
+        // the short convolution over the cached last tokens and this ubatch
+        let nEmbdR = (kernel - 1) * channels, nEmbdS = hv * hv * nv
+        let convAll = g.external("cache_r_l\(il)", .f32, [nEmbdR, 1])
+        let ssmAll = g.external("cache_s_l\(il)", .f32, [nEmbdS, 1])
+        let convStates = g.reshape(recurrentRows(convAll, nEmbdR, sCopy), [kernel - 1, channels, 1])
+        let convInput = concat(convStates, g.transpose(qkv), "conv_input-\(il)")
+        let last = g.view(convInput, [kernel - 1, channels, 1], nb: [g.nb(convInput, 1), g.nb(convInput, 2)])
+        g.expand(copy(last, into: g.view(convAll, [nEmbdR, 1], nb: [g.nb(convAll, 1)])))
+        let state = g.reshape(recurrentRows(ssmAll, nEmbdS, sCopy), [hv, hv, nv, 1])
+        let conv = same(.unary, g.op(.ssmConv, .f32, [channels, nTokens, 1], [convInput, w("ssm_conv1d\(il)", [kernel, channels])],
+                                     name: "conv_output_raw-\(il)"), [], "conv_output_silu-\(il)")
+        let row = g.nb(conv, 1)
+        var q = l2Norm(g.view(conv, [hk, nk, nTokens, 1], nb: [4 * hk, row, row * nTokens]))
+        var k = l2Norm(g.view(conv, [hk, nk, nTokens, 1], nb: [4 * hk, row, row * nTokens]))
+        let v = g.view(conv, [hv, nv, nTokens, 1], nb: [4 * hv, row, row * nTokens])
+        if nk != nv {
+            let r = nv / nk
+            q = g.reshape(g.op(.repeat, .f32, [hk, r, nk, nTokens], [g.reshape(q, [hk, 1, nk, nTokens])]), [hk, nk * r, nTokens, 1])
+            k = g.reshape(g.op(.repeat, .f32, [hk, r, nk, nTokens], [g.reshape(k, [hk, 1, nk, nTokens])]), [hk, nk * r, nTokens, 1])
+        }
+        // ggml_gated_delta_net: the outputs, then the new state, in one tensor
+        let gdn = g.op(.gatedDeltaNet, .f32, [hv * nv, nTokens + hv], [q, k, v, gate, beta, state])
+        let newState = g.view(gdn, [hv, hv, nv, 1], nb: [4 * hv, 4 * hv * hv, 4 * hv * hv * nv])
+        g.expand(copy(newState, into: g.view(ssmAll, [nEmbdS, 1], nb: [g.nb(ssmAll, 1)])))
+        let output = g.view(gdn, [hv, nv, nTokens, 1], nb: [4 * hv, 4 * hv * nv, 4 * hv * nv * nTokens])
+        // build_norm_gated: rms_norm(output) x silu(z)
+        let normed = rmsNormMul(output, width: hv, "ssm_norm-\(il)")
+        let gated = same(.mul, normed, [same(.unary, g.reshape(z, [hv, nv, nTokens, 1]))])
+        let out = mulMat(w("ssm_out\(il)", [dInner, nEmbd]), g.reshape(gated, [dInner, nTokens, 1]), "linear_attn_out-\(il)")
+        return g.reshape(out, [nEmbd, nTokens])
+    }
+
+    /// qwen3next.cpp build_layer_attn: the query carries a sigmoid output gate.
+    private mutating func gatedAttention(_ x: Int, _ il: Int) -> Int {
+        let hd = Int64(a.headDim), nh = Int64(a.heads), nkv = Int64(a.kvHeads)
+        let qFull = g.reshape(mulMat(w("wq\(il)", [nEmbd, 2 * hd * nh]), x, "Qcur_full-\(il)"), [2 * hd, nh, nTokens, 1])
+        let k0 = mulMat(w("wk\(il)", [nEmbd, hd * nkv]), x, "Kcur-\(il)")
+        let v0 = mulMat(w("wv\(il)", [nEmbd, hd * nkv]), x, "Vcur-\(il)")
+        var q = g.view(qFull, [hd, nh, nTokens, 1], nb: [g.nb(qFull, 1), g.nb(qFull, 2), g.nb(qFull, 3)])
+        let gateView = g.view(qFull, [hd, nh, nTokens, 1], nb: [g.nb(qFull, 1), g.nb(qFull, 2), g.nb(qFull, 3)])
+        var k = g.reshape(k0, [hd, nkv, nTokens])
+        let v = g.reshape(v0, [hd, nkv, nTokens])
+        q = same(.rope, rmsNormMul(q, width: hd, "Qcur_normed-\(il)"), [pos], "Qcur-\(il)")
+        k = same(.rope, rmsNormMul(k, width: hd, "Kcur_normed-\(il)"), [pos], "Kcur-\(il)")
+        var cur = attention(q: q, k: k, v: v, il: il, project: false)
+        let gate = same(.unary, cont(gateView, [hd * nh, nTokens]), [], "gate_sigmoid-\(il)")
+        cur = same(.mul, cur, [gate], "attn_gated-\(il)")
+        return mulMat(w("blk.\(il).attn_output.weight", [nh * hd, nEmbd]), cur, "attn_output-\(il)")
+    }
+
+    private mutating func buildQwen3Next() {
+        guard let la = a.linearAttention, let m = a.moe else { return }
+        var inpL = inputs()
+        let sCopy = g.input("rs_s_copy", .i32, [1])
+        for il in 0..<nLayers {
+            let inpSA = inpL
+            let x = rmsNormMul(inpL, "attn_norm", il)
+            g.expand(x)
+            var cur = a.kind(ofLayer: il) == .linear ? gatedDeltaNet(x, la, il, sCopy) : gatedAttention(x, il)
+            cur = same(.add, cur, [inpSA], "attn_residual-\(il)")
+            let residual = cur
+            let post = rmsNormMul(cur, "attn_post_norm", il)
+            var out = moe(post, m, il, gating: .softmax, normalize: m.normalizedWeights ?? true)
+            let shared = ffn(post, width: Int64(m.sharedWidth), "ffn_shexp-\(il)")
+            let sharedGate = same(.unary, mulMat(w("ffn_gate_inp_shexp\(il)", [nEmbd, 1]), post, "shared_expert_gate-\(il)"))
+            out = same(.add, out, [same(.mul, shared, [sharedGate], "ffn_shexp_gated-\(il)")], "ffn_out-\(il)")
+            inpL = same(.add, out, [residual], "l_out-\(il)")
+        }
+        // the final norm runs over every row and is kept (t_h_nextn); the output rows are picked after
+        let h = rmsNormMul(inpL, "h_nextn", -1)
+        g.setOutput(h)
+        let rows = getRows(h, outIds, "result_norm")
+        g.setOutput(rows)
+        let logits = mulMat(w("output.weight", [nEmbd, Int64(a.vocabSize)]), rows, "result_output")
         g.setOutput(logits)
         g.expand(logits)
     }
