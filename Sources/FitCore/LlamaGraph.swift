@@ -6,7 +6,6 @@ public struct LlamaGraph {
     let a: ModelArchitecture
     let o: PlanOptions
     let nTokens: Int64
-    let nKV: Int64
     var g = ComputeGraph()
     /// Layers built (the last one is the model's last: it gathers the output rows).
     var nLayers = 0
@@ -38,14 +37,16 @@ public struct LlamaGraph {
 
     /// The graph for `architecture` at `options`, or nil when no builder covers it yet.
     ///
-    /// `repeatingLayers`: how many of the identical middle layers to build (at least one period of the
-    /// layer pattern, plus what keeps the count's residue). After a few layers the allocator cycles with period 2, so a few stand for any
-    /// number and the buffer size is the same (`ComputeGraphTests` checks this on every catalog model a builder
-    /// covers); nil builds them all. `named`: give tensors llama.cpp's names, for traces.
+    /// `cells`: the full-attention cache's (the window cache's follow from the options).
+    /// `repeatingLayers`: how many of the identical middle layers to build (at least one period of
+    /// the layer pattern, plus what keeps the count's residue). After a few layers the allocator
+    /// cycles, so a few stand for any number and the buffer size is the same
+    /// (`GraphTruncationTests` checks this on every catalog model a builder covers); nil builds
+    /// them all. `named`: give tensors llama.cpp's names, for traces.
     public static func build(_ architecture: ModelArchitecture, _ options: PlanOptions, cells: Int,
                              repeatingLayers: Int? = 2, named: Bool = false) -> ComputeGraph? {
         guard let family = family(of: architecture) else { return nil }
-        var b = LlamaGraph(a: architecture, o: options, nTokens: Int64(min(options.context.count, options.ubatch)), nKV: Int64(cells))
+        var b = LlamaGraph(a: architecture, o: options, nTokens: Int64(min(options.context.count, options.ubatch)))
         b.g.named = named
         b.base.cells = Int64(cells)
         if let w = architecture.slidingWindow {
@@ -100,8 +101,8 @@ public struct LlamaGraph {
         return .llama
     }
 
-    private init(a: ModelArchitecture, o: PlanOptions, nTokens: Int64, nKV: Int64) {
-        self.a = a; self.o = o; self.nTokens = nTokens; self.nKV = nKV
+    private init(a: ModelArchitecture, o: PlanOptions, nTokens: Int64) {
+        self.a = a; self.o = o; self.nTokens = nTokens
     }
 
     private var nEmbd: Int64 { Int64(a.hiddenSize) }
@@ -133,6 +134,11 @@ public struct LlamaGraph {
         let n = same(.rmsNorm, x, [], "norm-\(il)")
         return same(.mul, n, [w(weight, [nEmbd])], il >= 0 ? "\(weight)-\(il)" : weight)
     }
+    /// rms_norm then the norm weight: a fresh tensor when `x` is a view (ggml runs no op in place on one).
+    private mutating func rmsNormMul(_ x: Int, width: Int64, _ name: @autoclosure () -> String) -> Int {
+        same(.mul, same(.rmsNorm, x, [], "norm"), [w(name(), [width])], name())
+    }
+
     private mutating func hadamard(_ x: Int, _ rot: Int) -> Int {
         let n = g.ne(rot, 0)
         let elements = g.ne(x, 0) * g.ne(x, 1) * g.ne(x, 2) * g.ne(x, 3)
@@ -150,7 +156,7 @@ public struct LlamaGraph {
         g.expand(embd)
         g.expand(inpEmbd)
         pos = g.input("inp_pos", .i32, [nTokens])
-        base = cacheInputs(base, layers: (0..<a.layers).filter { a.kind(ofLayer: $0) != .local })
+        base = cacheInputs(base, layers: (0..<a.layers).filter { a.kind(ofLayer: $0) == .global })
         if let swa { self.swa = cacheInputs(swa, layers: (0..<a.layers).filter { a.kind(ofLayer: $0) == .local }) }
         outIds = g.input("out_ids", .i32, [nTokens])
         return embd
@@ -456,11 +462,6 @@ public struct LlamaGraph {
     }
 
     // MARK: gemma4
-
-    /// rms_norm then the norm weight: a fresh tensor when `x` is a view (ggml runs no op in place on one).
-    private mutating func rmsNormMul(_ x: Int, width: Int64, _ name: @autoclosure () -> String) -> Int {
-        same(.mul, same(.rmsNorm, x, [], "norm"), [w(name(), [width])], name())
-    }
 
     private mutating func buildGemma4() {
         var inpL = same(.scale, inputs(), [], "inp_scaled")
