@@ -421,11 +421,41 @@ public struct LlamaGraph {
             }
             inpL = same(.add, out, [ffnInp], "l_out-\(il)")
         }
-        let norm = rmsNormMul(inpL, "result_norm", -1)
-        g.setOutput(norm)
-        let logits = mulMat(w("output.weight", [nEmbd, Int64(a.vocabSize)]), norm, "result_output")
-        g.setOutput(logits)
-        g.expand(logits)
+        keep(logits(inpL, rows: .inLastLayer))
+    }
+
+    /// Where a model graph gathers the rows it outputs (`out_ids`).
+    enum OutputRows {
+        /// inside the last layer, before its residual add (llama.cpp's usual graph)
+        case inLastLayer
+        /// after the last layer, whose full result is kept (t_h_nextn), then the final norm (gpt-oss)
+        case beforeNorm
+        /// after the final norm over every row, which is kept (t_h_nextn) (gemma4, qwen3next)
+        case afterNorm
+    }
+
+    /// The output head up to the lm_head product: the final norm (kept, as t_embd) and the rows.
+    private mutating func logits(_ x: Int, rows: OutputRows) -> Int {
+        var h = x
+        switch rows {
+        case .inLastLayer:
+            h = rmsNormMul(h, "result_norm", -1)
+        case .beforeNorm:
+            g.setOutput(h)
+            h = rmsNormMul(getRows(h, outIds), "result_norm", -1)
+        case .afterNorm:
+            h = rmsNormMul(h, "h_nextn", -1)
+            g.setOutput(h)
+            h = getRows(h, outIds, "result_norm")
+        }
+        g.setOutput(h)
+        return mulMat(w("output.weight", [nEmbd, Int64(a.vocabSize)]), h, "result_output")
+    }
+
+    /// The graph's result: kept, and the root of the expansion.
+    private mutating func keep(_ t: Int) {
+        g.setOutput(t)
+        g.expand(t)
     }
 
     // MARK: openai-moe (gpt-oss)
@@ -451,14 +481,7 @@ public struct LlamaGraph {
             let out = moe(n, m, il, gating: .softmaxWeight, biases: true, normalize: false)
             inpL = same(.add, out, [ffnInp], "l_out-\(il)")
         }
-        // the rows to output are picked after the last layer, whose result is kept (t_h_nextn)
-        g.setOutput(inpL)
-        let rows = getRows(inpL, outIds)
-        let norm = rmsNormMul(rows, "result_norm", -1)
-        g.setOutput(norm)
-        let logits = mulMat(w("output.weight", [nEmbd, Int64(a.vocabSize)]), norm, "result_output")
-        g.setOutput(logits)
-        g.expand(logits)
+        keep(logits(inpL, rows: .beforeNorm))
     }
 
     // MARK: gemma4
@@ -488,16 +511,8 @@ public struct LlamaGraph {
             cur = rmsNormMul(cur, "ffn_post_norm", il)
             inpL = same(.add, cur, [attnOut], "l_out-\(il)")
         }
-        // the final norm runs over every row and is kept (t_h_nextn); the output rows are picked after
-        let h = rmsNormMul(inpL, "h_nextn", -1)
-        g.setOutput(h)
-        let rows = getRows(h, outIds, "result_norm")
-        g.setOutput(rows)
-        var logits = mulMat(w("output.weight", [nEmbd, Int64(a.vocabSize)]), rows, "result_output")
         // final logit soft-capping: scale, tanh, scale, each in place
-        logits = same(.scale, same(.unary, same(.scale, logits), []), [])
-        g.setOutput(logits)
-        g.expand(logits)
+        keep(same(.scale, same(.unary, same(.scale, logits(inpL, rows: .afterNorm)))))
     }
 
     // MARK: qwen3next
@@ -609,13 +624,6 @@ public struct LlamaGraph {
             out = same(.add, out, [same(.mul, shared, [sharedGate], "ffn_shexp_gated-\(il)")], "ffn_out-\(il)")
             inpL = same(.add, out, [residual], "l_out-\(il)")
         }
-        // the final norm runs over every row and is kept (t_h_nextn); the output rows are picked after
-        let h = rmsNormMul(inpL, "h_nextn", -1)
-        g.setOutput(h)
-        let rows = getRows(h, outIds, "result_norm")
-        g.setOutput(rows)
-        let logits = mulMat(w("output.weight", [nEmbd, Int64(a.vocabSize)]), rows, "result_output")
-        g.setOutput(logits)
-        g.expand(logits)
+        keep(logits(inpL, rows: .afterNorm))
     }
 }
