@@ -12,59 +12,12 @@ struct BenchCommand: AsyncParsableCommand {
         subcommands: [BenchHardwareCommand.self, BenchRuntimeCommand.self, BenchAgentCommand.self])
 }
 
-/// Where measurements are kept: the user's database.
-func openUserStore() throws -> UserStore {
-    guard let path = UserStore.defaultPath(environment: ProcessInfo.processInfo.environment) else {
-        throw FitError.usage("no place for fit's database: set HOME, XDG_DATA_HOME or FIT_DATA_DIR")
-    }
-    do { return try UserStore.open(at: path) } catch {
-        throw FitError(sentence: "cannot open fit's database \(path) (\(error)); check its folder is writable, or set FIT_DATA_DIR", exitCode: 1)
-    }
-}
-
 func isoNow() -> String { ISO8601DateFormatter().string(from: Date()) }
 
 /// Set by SIGINT: long benchmarks stop between steps and keep what they measured.
 nonisolated(unsafe) var interrupted: sig_atomic_t = 0
 func catchInterrupt() {
     signal(SIGINT) { _ in interrupted = 1 }
-}
-
-/// The user's database for reading, when there is one: read-only, no migration, no write lock
-/// (the hot path of `fit` and `fit plan` reads it).
-func readUserStore() -> UserStore? {
-    UserStore.defaultPath(environment: ProcessInfo.processInfo.environment).flatMap(UserStore.openReadOnly)
-}
-
-/// This machine's newest `fit bench hardware`, if any.
-func hostMeasurement(_ machine: MachineDescription) -> HardwareMeasurement? {
-    try? readUserStore()?.hardware(machine: machine.benchKey)
-}
-
-/// The host speed the estimator uses on this machine: `fit bench hardware`'s, else assumed.
-func hostSpeed(machine: MachineDescription) -> HostSpeed {
-    hostMeasurement(machine)?.hostSpeed ?? HostSpeed.assumed(physicalCores: machine.cpu.physicalCores.value)
-}
-
-/// This machine's corrections from `fit bench runtime`.
-func machineCalibration(_ machine: MachineDescription) -> [MachineCalibration] {
-    (try? readUserStore()?.calibration(machine: machine.benchKey)) ?? []
-}
-
-extension Evidence {
-    /// The catalog's evidence plus this machine's `fit bench agent` runs, as tier runs (one set per model and endpoint).
-    func withMachineRuns(_ machine: MachineDescription) -> Evidence {
-        guard let runs = try? readUserStore()?.agentRuns(machine: machine.benchKey), !runs.isEmpty else { return self }
-        var e = self
-        struct Key: Hashable, Comparable {
-            var model: String, endpoint: String
-            static func < (a: Key, b: Key) -> Bool { (a.model, a.endpoint) < (b.model, b.endpoint) }
-        }
-        for (key, group) in Dictionary(grouping: runs, by: { Key(model: $0.model, endpoint: $0.endpoint) }).sorted(by: { $0.key < $1.key }) {
-            e.seeds += AgentRun.evidence(group.map(\.run), model: key.model, modelName: key.model, endpoint: key.endpoint)
-        }
-        return e
-    }
 }
 
 struct BenchRuntimeCommand: AsyncParsableCommand {
@@ -107,7 +60,7 @@ struct BenchRuntimeCommand: AsyncParsableCommand {
         signal(SIGXFSZ, SIG_IGN)  // a file-size limit (a full disk's cousin) becomes EFBIG, answered in a sentence, not a kill
         guard (1...32768).contains(prompt) else { throw FitError.usage("--prompt \(prompt) must be between 1 and 32768 tokens") }
         guard (1...4096).contains(gen) else { throw FitError.usage("--gen \(gen) must be between 1 and 4096 tokens") }
-        let catalogForModel = try catalogOptions.load()
+        let catalogForModel = try catalogOptions.load()  // the model's name first: a bad name fails before the probe
         var synthetic: (path: String, notes: [String])?
         let path: String
         if let found = try Self.modelFile(model, catalog: catalogForModel) {
@@ -123,11 +76,12 @@ struct BenchRuntimeCommand: AsyncParsableCommand {
         defer { if let synthetic { try? FileManager.default.removeItem(atPath: synthetic.path) } }
         let gguf: GGUFModel
         do { gguf = try GGUFLoader.model(at: path) } catch { throw FitError.usage("\(model): \(error.description)") }
-        let catalog = try catalogOptions.load()
-        let machine = try await machineOptions.load(catalog: catalog)
+        let session = try await Session.load(catalog: catalogOptions, machine: machineOptions)
+        let machine = session.machine
         let store = try openUserStore()
-        let host = hostSpeed(machine: machine)
-        let prediction = Self.predict(gguf, machine: machine, catalog: catalog, host: host, prompt: prompt)
+        let host = session.hostSpeed
+        let prediction = Self.predict(ModelBuild.file(gguf, path: path, id: (path as NSString).lastPathComponent), target: session.target,
+                                      speed: try session.speed(), prompt: prompt)
 
         var measured = RuntimeMeasurement(model: (path as NSString).lastPathComponent, quant: gguf.fileType, runtime: "", measuredAt: isoNow(),
                                           promptTokens: prompt, generatedTokens: gen, prefillTokensPerSecond: nil, decodeTokensPerSecond: nil,
@@ -254,21 +208,19 @@ struct BenchRuntimeCommand: AsyncParsableCommand {
 
     struct Prediction { var prefill: Double?; var decode: Double?; var placement: Verdict; var note: String }
 
-    static func predict(_ g: GGUFModel, machine: MachineDescription, catalog: Catalog, host: HostSpeed, prompt: Int) -> Prediction {
-        let target = PlanTarget(machine: machine)
-        let plan = MemoryPlanner(architecture: g.architecture, weights: g.weights).plan(PlanOptions(context: TokenCount(max(4096, prompt * 2))), on: target)
-        let quantized = !(g.fileType.flatMap(QuantScheme.named)?.isFloat ?? false)
-        let work = TokenWork(architecture: g.architecture, weights: g.weights, quantized: quantized)
-        let active = Double(g.architecture.activeParameters(TensorLayout(g.architecture).tensors))
-        guard let calibration = catalog.calibration else { return Prediction(placement: plan.verdict, note: "the catalog has no calibration") }
-        // A model that fits nowhere is measured as llama-bench would run it: from RAM.
-        let placement: Verdict = plan.verdict == .none ? .ram : plan.verdict
-        let (decode, prefill) = ThroughputEstimator.speeds(work, activeParameters: active, verdict: placement,
-                                                           gpuShare: work.gpuShareOfReads(gpuLayers: plan.gpuLayers, totalLayers: plan.totalLayers, cpuMoELayers: plan.options.cpuMoELayers),
-                                                           gpu: ListCommand.speedBasis(machine: machine, catalog: catalog)?.device, host: host,
-                                                           decodeDepth: 0, prefillPrompt: prompt, prefillDepth: 0, calibration: calibration)
-        return Prediction(prefill: prefill, decode: decode, placement: placement,
-                          note: decode == nil ? "the GPU is not in the hardware table" : placement != .gpu && !host.measured ? "RAM speed assumed" : "")
+    /// fit's prediction for what llama-bench measures: the file at a short context, empty, as
+    /// placed on this machine (a model that fits nowhere runs from RAM, as llama-bench would).
+    static func predict(_ build: ModelBuild, target: PlanTarget, speed: SpeedContext, prompt: Int) -> Prediction {
+        let planner = MemoryPlanner(architecture: build.architecture, weights: build.weights)
+        var plan = planner.plan(PlanOptions(context: TokenCount(max(4096, prompt * 2))), on: target)
+        if plan.verdict == .none { plan = planner.plan(plan.options, on: PlanTarget(host: target.host, gpus: [])); plan.verdict = .ram }
+        switch SpeedEstimator.estimate(build.work, plan: plan, context: speed, decodeDepths: [0], prompt: prompt, promptDepth: 0) {
+        case .success(let s):
+            return Prediction(prefill: s.prefill, decode: s.decode[0], placement: plan.verdict,
+                              note: plan.verdict != .gpu && !speed.host.measured ? "RAM speed assumed" : "")
+        case .failure(let why):
+            return Prediction(placement: plan.verdict, note: why == .noCalibration ? "the catalog has no calibration" : "the GPU is not in the hardware table")
+        }
     }
 }
 
@@ -459,7 +411,7 @@ struct BenchHardwareCommand: AsyncParsableCommand {
         }
         if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         try store.add(hardware: result, machine: machine.benchKey)
-        let theoretical = ProbeCommand.theoreticalRAMBandwidth(machine)  // unified memory: the table's figure; DIMMs: SMBIOS (root)
+        let theoretical = machine.theoreticalRAMBandwidth  // unified memory: the table's figure; DIMMs: SMBIOS (root)
         if output.json {
             try printJSON(HardwareBenchReport(measurement: result, theoreticalBandwidthGBs: theoretical?.gbs, machine: machine.benchKey))
             return

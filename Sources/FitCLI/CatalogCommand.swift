@@ -111,7 +111,7 @@ struct CatalogCommand: AsyncParsableCommand {
 
         static func named(_ name: String, in catalog: Catalog) throws -> Entry {
             if let c = catalog.cloud.first(where: { $0.id == name.lowercased() }) { return .cloud(c) }
-            return .local(try PlanCommand.resolve(name, in: catalog).0)
+            return .local(try catalog.model(named: name).0)
         }
     }
 

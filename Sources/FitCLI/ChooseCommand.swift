@@ -39,33 +39,45 @@ struct ChooseCommand: AsyncParsableCommand {
     @OptionGroup var catalogOptions: CatalogOptions
     @OptionGroup var output: OutputOptions
 
+    func validate() throws {
+        guard top >= 1 else { throw ValidationError("--top \(top) must be at least 1") }
+    }
+
     func run() async throws {
-        let catalog = try catalogOptions.load()
-        let machine = try await machineOptions.load(catalog: catalog)
-        let evidence = try catalogOptions.evidence().withMachineRuns(machine)
-        let choice = try Self.compute(tierName: tier, harness: harness, localOnly: localOnly, maxCost: maxCost, models: model, plan: plan,
-                                      catalog: catalog, evidence: evidence, machine: machine, hostSpeed: hostSpeed(machine: machine),
-                                      calibration: machineCalibration(machine))
+        let session = try await Session.load(catalog: catalogOptions, machine: machineOptions)
+        let choice = try Self.compute(Request(tierName: tier, harness: harness, localOnly: localOnly, maxCost: maxCost, models: model,
+                                              context: plan.ctx, options: try plan.options()), session: session)
         if output.json {
-            try printJSON(ChooseReport(choice, catalog: catalog, machine: machine))
+            try printJSON(ChooseReport(choice, catalog: session.catalog, machine: session.machine))
         } else {
-            guard top >= 1 else { throw FitError.usage("--top \(top) must be at least 1") }
-            print(Self.render(choice, machine: machine, top: top, style: output.style), terminator: "")
+            print(Self.render(choice, machine: session.machine, top: top, style: output.style), terminator: "")
         }
     }
 
-    /// Everything `fit choose` decides, shared with `fit report`.
-    static func compute(tierName: String, harness: Bool, localOnly: Bool, maxCost: String?, models: [String], plan: PlanFlags,
-                        catalog: Catalog, evidence: Evidence, machine: MachineDescription, hostSpeed: HostSpeed? = nil,
-                        calibration: [MachineCalibration] = []) throws -> Choice {
+    /// What a user asked `fit choose` (or a report asks per tier), as parsed from the command line.
+    struct Request {
+        var tierName: String
+        var harness: Bool
+        var localOnly: Bool
+        var maxCost: String?
+        var models: [String]
+        /// --ctx as given; nil: the tier's own context.
+        var context: String?
+        var options: PlanOptions
+    }
+
+    /// Resolves the request's names against the catalog and asks the core (`Advisor.choose`).
+    static func compute(_ r: Request, session: Session) throws -> Choice {
+        let catalog = session.catalog
+        let evidence = try session.evidence()
         guard let book = evidence.tiers, !book.tiers.isEmpty else {
             throw FitError.data("the catalog has no task tiers (Catalog/tiers/tiers.yaml is missing); restore it from the repository")
         }
-        guard let tier = book.tier(tierName.lowercased()) else {
-            throw FitError.usage("--tier \(tierName) is not a tier; use one of \(book.tiers.sorted { $0.rank < $1.rank }.map(\.id).joined(separator: ", "))")
+        guard let tier = book.tier(r.tierName.lowercased()) else {
+            throw FitError.usage("--tier \(r.tierName) is not a tier; use one of \(book.tiers.sorted { $0.rank < $1.rank }.map(\.id).joined(separator: ", "))")
         }
         var maxCostUSD: Double?
-        if let maxCost {
+        if let maxCost = r.maxCost {
             let text = maxCost.hasPrefix("$") ? String(maxCost.dropFirst()) : maxCost
             guard let v = Double(text), v.isFinite else {
                 throw FitError.usage("--max-cost \(maxCost) is not an amount in USD; use e.g. 0.50")
@@ -75,110 +87,36 @@ struct ChooseCommand: AsyncParsableCommand {
             }
             maxCostUSD = v
         }
-        let context = try plan.ctx.map(parseContext) ?? tier.context.tokens(harness: harness)
-        let options = try plan.options().with(context: context)
-        let target = PlanTarget(machine: machine)
+        let context = try r.context.map(parseContext) ?? tier.context.tokens(harness: r.harness)
 
         // --model: resolve each name to a catalog model or a cloud offer; it must have evidence.
         var localModels = catalog.models
         var cloud = catalog.cloud
-        if !models.isEmpty {
+        if !r.models.isEmpty {
             var keepLocal: Set<String> = [], keepCloud: Set<String> = []
-            for name in models {
+            for name in r.models {
+                let lookup: Set<String>
                 if let c = catalog.cloud.first(where: { $0.id.lowercased() == name.lowercased() }) {
                     keepCloud.insert(c.id)
+                    lookup = Set([c.id] + (c.openWeights.map { [$0] } ?? []))
                 } else if case .found(let m, _) = catalog.resolver.resolve(name) {
                     keepLocal.insert(m.id)
                     keepCloud.formUnion(catalog.cloud.filter { $0.openWeights == m.id }.map(\.id))
+                    lookup = [m.id]
                 } else {
                     throw FitError.usage("--model \(name) is neither a catalog model nor a cloud id; see `fit catalog search \(name)`")
                 }
-                let lookup: Set<String>
-                if let named = catalog.cloud.first(where: { $0.id.lowercased() == name.lowercased() }) {
-                    lookup = Set([named.id] + (named.openWeights.map { [$0] } ?? []))
-                } else if case .found(let m, _) = catalog.resolver.resolve(name) {
-                    lookup = [m.id]
-                } else { lookup = [] }
-                if SuccessEstimator.estimate(ids: lookup, tier: tier, harness: harness, evidence: evidence, book: book) == nil,
-                   SuccessEstimator.estimate(ids: lookup, tier: tier, harness: !harness, evidence: evidence, book: book) == nil {
+                if SuccessEstimator.estimate(ids: lookup, tier: tier, harness: r.harness, evidence: evidence, book: book) == nil,
+                   SuccessEstimator.estimate(ids: lookup, tier: tier, harness: !r.harness, evidence: evidence, book: book) == nil {
                     throw FitError(sentence: "--model \(name) has no evidence for \(tier.id) work (no tiered agent runs, no mapped agent benchmark); measure it with `fit bench agent \(name) --endpoint URL --tier \(tier.id)` or add a result under Catalog/results", exitCode: 1)
                 }
             }
             localModels = catalog.models.filter { keepLocal.contains($0.id) }
             cloud = catalog.cloud.filter { keepCloud.contains($0.id) }
         }
-
-        // Local builds: every model and quant at the tier's context; per model the best verdict, then
-        // Q4_K_M or the next larger build (the evidence was gathered on 4-5 bit builds; more bits cost
-        // speed without evidence of more passes). Nothing below 4 bits: agent work degrades there
-        // (seed 000) and no evidence covers it.
-        let speed = ListCommand.speedBasis(machine: machine, catalog: catalog)
-        let host = hostSpeed ?? HostSpeed.assumed(physicalCores: machine.cpu.physicalCores.value)
-        let gpuSpec = machine.gpus.first?.name.value.flatMap { catalog.hardwareResolver.match(name: $0, memory: machine.gpus.first?.memoryTotal.value) }
-        let power = gpuSpec?.powerW
-        let rows = FitList.evaluate(models: localModels, target: target, options: options).filter { !$0.quant.isBelowFourBits }
-        let byID = Dictionary(uniqueKeysWithValues: localModels.map { ($0.id, $0) })
-        var locals: [LocalOption] = [], unfit: [UnfitOption] = [], unrated: [String] = []
-        for (id, builds) in Dictionary(grouping: rows, by: \.model) {
-            guard let m = byID[id] else { continue }
-            let rated = SuccessEstimator.estimate(ids: [id], tier: tier, harness: harness, evidence: evidence, book: book) != nil
-            if let best = Self.agentBuild(builds) {
-                guard rated else { unrated.append(id); continue }
-                var decode: Double?, prefill: Double?
-                var speedMeasured = false
-                let tensors = TensorLayout(m.architecture).tensors
-                let work = TokenWork(architecture: m.architecture, weights: m.weights(best.quant, tensors: tensors), quantized: !best.quant.isFloat)
-                let active = Double(m.architecture.activeParameters(tensors))
-                if let calibration = catalog.calibration {
-                    (decode, prefill) = ThroughputEstimator.speeds(
-                        work, activeParameters: active, verdict: best.verdict, gpuShare: work.gpuShareOfReads(gpuLayers: best.gpuLayers, totalLayers: best.totalLayers),
-                        gpu: speed?.device, host: host, decodeDepth: context.count / 2, prefillPrompt: 2048, prefillDepth: context.count / 2,
-                        calibration: calibration)
-                }
-                // A measured row of the same model, quant and GPU beats the estimate: its empty-context
-                // figure, carried to mid-task depth by the estimate's own ratio.
-                if let speed, best.verdict == .gpu, let hw = gpuSpec?.id {
-                    func measured(_ test: String) -> Double? {
-                        evidence.throughput.filter { $0.model == id && $0.hardware == hw && ($0.gpuCount ?? 1) == 1 && $0.test.hasPrefix(test) && !$0.test.contains("@")
-                            && QuantScheme.named($0.quant ?? "") == best.quant }.map(\.tokensPerSecond).max()
-                    }
-                    if let tg = measured("tg"), let d = decode,
-                       let d0 = ThroughputEstimator.decode(work, on: speed.device, depth: 0, calibration: speed.calibration), d0 > 0 {
-                        decode = tg * d / d0
-                        speedMeasured = true
-                    }
-                    if let pp = measured("pp"), let p = prefill,
-                       let p0 = ThroughputEstimator.prefill(work, activeParameters: active, on: speed.device, prompt: 512, depth: 0, calibration: speed.calibration), p0 > 0 {
-                        prefill = pp * p / p0
-                    }
-                }
-                // This machine's own correction, when `fit bench runtime` found the estimate off.
-                if let c = calibration.first(where: { $0.placement == best.verdict.rawValue }) {
-                    decode = decode.map { $0 * c.decodeFactor }
-                    prefill = prefill.map { $0 * c.prefillFactor }
-                }
-                var option = LocalOption(model: id, name: m.name, quant: best.quant, verdict: best.verdict, memory: best.memory,
-                                         decodeTokensPerSecond: decode, prefillTokensPerSecond: prefill, powerW: power)
-                option.speedMeasured = speedMeasured
-                locals.append(option)
-            } else if rated, let smallest = builds.min(by: { $0.memory.totalBytes < $1.memory.totalBytes }) {
-                unfit.append(UnfitOption(model: id, name: m.name, quant: smallest.quant, needsBytes: smallest.memory.totalBytes))
-            }
-        }
-        locals.sort { $0.model < $1.model }
-        unfit.sort { $0.model < $1.model }
-        return Recommender.choose(tier: tier, book: book, evidence: evidence, locals: locals, unfit: unfit, unrated: unrated.sorted(),
-                                  cloud: cloud, options: ChooseOptions(harness: harness, localOnly: localOnly, maxCostUSD: maxCostUSD, context: context))
-    }
-
-    /// The build to run agents on: the best verdict, then the fewest bits at or above Q4_K_M (else the most bits).
-    static func agentBuild(_ builds: [FitRow]) -> FitRow? {
-        let fitting = builds.filter(\.fits)
-        guard let verdict = fitting.map(\.verdict).min() else { return nil }
-        let same = fitting.filter { $0.verdict == verdict }
-        let q4km = QuantScheme.q4_K_M.nominalBits
-        return same.filter { $0.quant.nominalBits >= q4km }.min { $0.quant.nominalBits < $1.quant.nominalBits }
-            ?? same.max { $0.quant.nominalBits < $1.quant.nominalBits }
+        return Advisor.choose(tier: tier, book: book, evidence: evidence, models: localModels, cloud: cloud, target: session.target,
+                              options: r.options.with(context: context), speed: try session.speed(),
+                              choose: ChooseOptions(harness: r.harness, localOnly: r.localOnly, maxCostUSD: maxCostUSD, context: context))
     }
 
     static func render(_ c: Choice, machine: MachineDescription, top: Int, style: Style) -> String {

@@ -102,6 +102,8 @@ extension FitRow {
                  "totalLayers": .int(totalLayers), "maxContext": .optional(maxContext?.count), "contextWindow": .int(contextWindow.count),
                  "beyondContextWindow": .bool(beyondContextWindow),
                  "decodeTokensPerSecond": decodeTokensPerSecond.map { .double($0) } ?? .null,
-                 "decodeTokensPerSecondAtContext": decodeTokensPerSecondAtContext.map { .double($0) } ?? .null])
+                 "decodeTokensPerSecondAtContext": decodeTokensPerSecondAtContext.map { .double($0) } ?? .null,
+                 "prefillTokensPerSecond": prefillTokensPerSecond.map { .double($0) } ?? .null,
+                 "speedSource": decodeTokensPerSecond == nil ? .null : .string(speedMeasured ? "measured" : "estimate")])
     }
 }

@@ -14,78 +14,180 @@ struct ListCommand: AsyncParsableCommand {
     @OptionGroup var catalogOptions: CatalogOptions
     @OptionGroup var output: OutputOptions
 
-    @Flag(name: .long, help: "Only the best quant of each model that fits: the best verdict, then the most bits.")
+    @Flag(name: .long, help: "Only the build to use of each model that fits (the same as the first screen, without its limit).")
     var best = false
+
+    @Flag(name: .long, help: "Every build of every model, not only the build to use of each.")
+    var all = false
+
+    @Flag(name: .long, help: "Leave out builds that do not fit.")
+    var fits = false
+
+    @Option(name: .long, help: ArgumentHelp("Rows to show (default 20 on the first screen; all with --all, --best or --csv).", valueName: "n"))
+    var limit: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Order: verdict (default), model, params, memory, decode, max-ctx.", valueName: "field"))
+    var sort: String = "verdict"
+
+    @Flag(name: .long, help: "Comma-separated values, every column, for spreadsheets.")
+    var csv = false
+
+    enum SortField: String, CaseIterable { case verdict, model, params, memory, decode, maxCtx = "max-ctx" }
+
+    /// The first screen's length: a short answer, with a line saying how to see the rest.
+    static let firstScreenRows = 20
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit \(limit) must be at least 1 row") }
+        if SortField(rawValue: sort.lowercased()) == nil {
+            throw ValidationError("--sort \(sort) is not a field; use one of \(SortField.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if all && best { throw ValidationError("--all and --best ask for different rows; give one") }
+    }
 
     func run() async throws {
         let options = try plan.options()
-        let catalog = try catalogOptions.load()
-        let machine = try await machineOptions.load(catalog: catalog)
+        let session = try await Session.load(catalog: catalogOptions, machine: machineOptions)
+        let machine = session.machine
         let runtime = try plan.runtimePreset()
-        let target = runtime.map { $0.target(PlanTarget(machine: machine), machine: machine) } ?? PlanTarget(machine: machine)
+        let target = runtime.map { $0.target(session.target, machine: machine) } ?? session.target
         let perModel = runtime != nil && plan.ctx == nil
-        let contextFor: ((CatalogModel) -> TokenCount)? = perModel ? { m in (try? plan.context(for: m.architecture, machine: machine)) ?? options.context } : nil
-        let all = FitList.evaluate(models: catalog.models, target: target, options: options, contextFor: contextFor,
-                                   speed: Self.speedBasis(machine: machine, catalog: catalog),
-                                   hostSpeed: catalog.calibration.map { HostBasis(host: hostSpeed(machine: machine), calibration: $0) })
-        let rows = best ? FitList.bestPerModel(all) : all
+        var contextFor: ((CatalogModel) -> TokenCount)?
+        if perModel {
+            let contexts = try Dictionary(uniqueKeysWithValues: session.catalog.models.map { ($0.id, try plan.context(for: $0.architecture, machine: machine)) })
+            contextFor = { contexts[$0.id] ?? options.context }
+        }
+        let evaluated = FitList.evaluate(models: session.catalog.models, target: target, options: options, contextFor: contextFor,
+                                         speed: try session.speed(), largestContext: true)
+        let checked = evaluated.count
+        var rows = all || output.json && !best ? evaluated : BuildChoice.perModel(evaluated)
+        if fits { rows = rows.filter(\.fits) }
+        rows = Self.sorted(rows, by: SortField(rawValue: sort.lowercased()) ?? .verdict)
         if output.json {
             let report = ListReport(context: perModel ? nil : options.context, runtime: runtime, kvType: options.kvType, flashAttention: options.flashAttention,
-                                     catalogVersion: catalog.fingerprint, machine: MachineSummary(machine, target), results: rows)
+                                    catalogVersion: session.catalog.fingerprint, machine: MachineSummary(machine, target), results: rows)
             FileHandle.standardOutput.write(Data(report.json.bytes()))
-        } else {
-            print(Self.render(rows: rows, machine: machine, target: target, options: options, runtime: runtime, perModelContext: perModel,
-                              style: output.style), terminator: "")
+            return
+        }
+        let firstScreen = !all && !best && !csv
+        let shown = Array(rows.prefix(limit ?? (firstScreen ? Self.firstScreenRows : rows.count)))
+        if csv {
+            print(Self.csv(shown), terminator: "")
+            return
+        }
+        let screen = Screen(rows: shown, total: rows.count, checked: checked, models: Set(evaluated.map(\.model)).count,
+                            firstScreen: firstScreen, width: Self.terminalWidth())
+        print(Self.render(screen, machine: machine, target: target, options: options, runtime: runtime, perModelContext: perModel,
+                          hostSpeed: session.hostSpeed, style: output.style), terminator: "")
+    }
+
+    static func sorted(_ rows: [FitRow], by field: SortField) -> [FitRow] {
+        switch field {
+        case .verdict: return FitList.sorted(rows)
+        case .model: return rows.sorted { ($0.model, -$0.quant.nominalBits) < ($1.model, -$1.quant.nominalBits) }
+        case .params: return rows.sorted { ($0.parameters, $1.model) > ($1.parameters, $0.model) }
+        case .memory: return rows.sorted { ($0.memory.totalBytes, $0.model) < ($1.memory.totalBytes, $1.model) }
+        case .decode: return rows.sorted { ($0.decodeTokensPerSecond ?? -1, $1.model) > ($1.decodeTokensPerSecond ?? -1, $0.model) }
+        case .maxCtx: return rows.sorted { ($0.maxContext?.count ?? -1, $1.model) > ($1.maxContext?.count ?? -1, $0.model) }
         }
     }
 
-    /// The first GPU's peak figures when the hardware table knows it (decode speed for rows on it).
-    static func speedBasis(machine: MachineDescription, catalog: Catalog) -> SpeedBasis? {
-        guard let calibration = catalog.calibration, let gpu = machine.gpus.first, !gpu.unifiedMemory || gpu.vendor == .apple,
-              let (device, _) = computeDevice(gpu, catalog: catalog) else { return nil }
-        return SpeedBasis(device: device, calibration: calibration)
+    /// The terminal's width: `COLUMNS` when set, else 80 (output stays stable when piped).
+    static func terminalWidth() -> Int {
+        if let c = ProcessInfo.processInfo.environment["COLUMNS"].flatMap({ Int($0) }), c >= 20 { return c }
+        var w = winsize()
+        if isatty(STDOUT_FILENO) == 1, ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &w) == 0, w.ws_col >= 20 { return Int(w.ws_col) }
+        return 80
     }
 
-    /// A GPU's speed figures: its bandwidth (probed or from the table) and the table entry's FP16
-    /// throughput; nil when the table does not know it.
-    static func computeDevice(_ gpu: GPUDescription, catalog: Catalog) -> (device: ComputeDevice, spec: HardwareSpec)? {
-        guard let bw = gpu.memoryBandwidthGBs?.value,
-              let spec = gpu.name.value.flatMap({ catalog.hardwareResolver.match(name: $0, memory: gpu.memoryTotal.value) }) else { return nil }
-        return (ComputeDevice(bandwidthGBs: bw, fp16TFLOPS: spec.fp16TFLOPS, backend: gpu.backend, dies: spec.dies ?? 1, vendor: spec.vendor), spec)
+    static func hostSpeedNote(_ h: HostSpeed) -> String {
+        h.measured ? "the measured \(NumberText.format(h.bandwidthGBs, digits: 0)) GB/s" : "an assumed \(NumberText.format(h.bandwidthGBs, digits: 0)) GB/s (fit bench hardware measures it)"
     }
 
-    static func hostSpeedNote(_ m: MachineDescription) -> String {
-        let h = hostSpeed(machine: m)
-        return h.measured ? "the measured \(NumberText.format(h.bandwidthGBs, digits: 0)) GB/s" : "an assumed \(NumberText.format(h.bandwidthGBs, digits: 0)) GB/s (fit bench hardware measures it)"
+    /// What one screen shows: its rows, and how many there were to choose from.
+    struct Screen {
+        var rows: [FitRow]
+        /// Rows before the limit.
+        var total: Int
+        /// Builds evaluated, and the models they belong to.
+        var checked: Int
+        var models: Int
+        var firstScreen: Bool
+        var width: Int
     }
 
-    static func render(rows: [FitRow], machine: MachineDescription, target: PlanTarget, options: PlanOptions, runtime: Runtime? = nil,
-                       perModelContext: Bool = false, style: Style) -> String {
+    static func decodeText(_ r: FitRow) -> String {
+        r.decodeTokensPerSecond.map { d in
+            NumberText.format(d, digits: 0) + (r.decodeTokensPerSecondAtContext.map { " → " + NumberText.format($0, digits: 0) } ?? "")
+        } ?? "-"
+    }
+
+    static func paramsText(_ r: FitRow) -> String {
+        r.activeParameters * 10 < r.parameters * 7 ? "\(Format.params(r.parameters))-A\(Format.params(r.activeParameters))" : Format.params(r.parameters)
+    }
+
+    static func csv(_ rows: [FitRow]) -> String {
+        func field(_ s: String) -> String { s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
+        var out = "model,name,parameters,active_parameters,quant,context,verdict,memory_bytes,gpu_layers,total_layers,max_context,decode_tps,decode_tps_at_context,prefill_tps\n"
+        for r in rows {
+            let cells: [String] = [r.model, r.name, String(r.parameters), String(r.activeParameters), r.quant.rawValue, String(r.context.count),
+                                   r.verdict.rawValue, String(r.memory.totalBytes), String(r.gpuLayers), String(r.totalLayers),
+                                   r.maxContext.map { String($0.count) } ?? "", r.decodeTokensPerSecond.map { NumberText.format($0, digits: 1) } ?? "",
+                                   r.decodeTokensPerSecondAtContext.map { NumberText.format($0, digits: 1) } ?? "",
+                                   r.prefillTokensPerSecond.map { NumberText.format($0, digits: 0) } ?? ""]
+            out += cells.map(field).joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
+    static func render(_ screen: Screen, machine: MachineDescription, target: PlanTarget, options: PlanOptions, runtime: Runtime? = nil,
+                       perModelContext: Bool = false, hostSpeed: HostSpeed, style: Style) -> String {
+        let rows = screen.rows
         let at = perModelContext ? "at \(runtime?.rawValue ?? "")'s default context for each model" : "at \(options.context.short) context (\(options.context) tokens"
         let rt = runtime.map { ", \($0.rawValue) defaults" } ?? ""
         var out = style.bold("What runs on this machine \(at)\(perModelContext ? " (" : ", ")KV \(options.kvType.rawValue)\(rt))") + "\n"
-        out += machineSummary(machine, target: target) + "\n\n"
+        out += machineSummary(machine, target: target).split(separator: "\n").map { wrapped(String($0), width: screen.width) }.joined(separator: "\n") + "\n\n"
         let speeds = rows.contains { $0.decodeTokensPerSecond != nil }
-        var table = TextTable(headers: ["MODEL", "PARAMS", "QUANT"] + (perModelContext ? ["CTX"] : []) + ["VERDICT", "MEMORY", "GPU LAYERS", "MAX CTX"]
-                                + (speeds ? ["DECODE T/S"] : []))
-        table.rightAligned = perModelContext ? [1, 3, 5, 6, 7, 8] : [1, 4, 5, 6, 7]
-        for r in rows {
-            let verdict = r.verdict.label + (r.beyondContextWindow ? " *" : "")
-            let params = r.activeParameters * 10 < r.parameters * 7
-                ? "\(Format.params(r.parameters))-A\(Format.params(r.activeParameters))" : Format.params(r.parameters)
-            let decode = r.decodeTokensPerSecond.map { d in
-                NumberText.format(d, digits: 0) + (r.decodeTokensPerSecondAtContext.map { " → " + NumberText.format($0, digits: 0) } ?? "")
-            } ?? "-"
-            table.add([r.model, params, r.quant.rawValue] + (perModelContext ? [r.context.short] : []) + [verdict, Format.bytes(r.memory.totalBytes),
-                       "\(r.gpuLayers)/\(r.totalLayers)", Format.context(r.maxContext)] + (speeds ? [decode] : []),
-                      paint: { style.verdict(r.verdict, $0) })
+        // Columns in order; `drop` ranks what a narrow terminal loses first (nil: never dropped).
+        // The first screen groups rows under their verdict, so it needs no verdict column.
+        typealias Column = (header: String, right: Bool, drop: Int?, cell: (FitRow) -> String)
+        var columns: [Column] = [("MODEL", false, nil, { $0.model }), ("PARAMS", true, 2, paramsText), ("QUANT", false, nil, { $0.quant.rawValue })]
+        if perModelContext { columns.append(("CTX", true, 5, { $0.context.short })) }
+        if !screen.firstScreen { columns.append(("VERDICT", false, nil, { $0.verdict.label + ($0.beyondContextWindow ? " *" : "") })) }
+        columns.append(("MEMORY", true, 4, { Format.bytes($0.memory.totalBytes) + (screen.firstScreen && $0.beyondContextWindow ? " *" : "") }))
+        if rows.contains(where: { $0.verdict == .partial }) || !screen.firstScreen {
+            columns.append(("GPU LAYERS", true, 1, { "\($0.gpuLayers)/\($0.totalLayers)" }))
         }
-        out += table.render(style: style)
+        columns.append(("MAX CTX", true, 3, { Format.context($0.maxContext) }))
+        if speeds { columns.append(("DECODE T/S", true, nil, decodeText)) }
+        var table = TextTable(headers: columns.map(\.header))
+        table.rightAligned = Set(columns.indices.filter { columns[$0].right })
+        var lastVerdict: Verdict?
+        for r in rows {
+            if screen.firstScreen, r.verdict != lastVerdict {
+                let n = rows.filter { $0.verdict == r.verdict }.count
+                table.sections[table.rows.count] = "\(r.verdict.label.prefix(1).uppercased() + r.verdict.label.dropFirst()) (\(n)):"
+                lastVerdict = r.verdict
+            }
+            table.add(columns.map { $0.cell(r) }, paint: { style.verdict(r.verdict, $0) })
+        }
+        let drop = columns.indices.filter { columns[$0].drop != nil }.sorted { columns[$0].drop ?? 0 < columns[$1].drop ?? 0 }
+        out += table.fitted(width: screen.width, dropOrder: drop).render(style: style)
         let counts = Verdict.allCases.map { v in (v, rows.filter { $0.verdict == v }.count) }.filter { $0.1 > 0 }
-        out += "\n" + counts.map { "\($0.1) \($0.0.label)" }.joined(separator: ", ") + "."
-        if rows.contains(where: \.beyondContextWindow) { out += " * beyond the model's trained context window." }
-        if speeds { out += "\nDECODE T/S: estimated tokens/s on an empty context → at the planned context (fit validate throughput); rows in RAM use \(hostSpeedNote(machine))." }
-        out += "\nMAX CTX: the largest context with the same verdict. Details: fit plan MODEL --quant Q\(perModelContext ? "" : " --ctx \(options.context.short)")\n"
+        var notes: [String] = []
+        var tally = counts.map { "\($0.1) \($0.0.label)" }.joined(separator: ", ") + "."
+        if rows.contains(where: \.beyondContextWindow) { tally += " * beyond the model's trained context window." }
+        notes.append(tally)
+        if screen.firstScreen {
+            notes.append("\(rows.count) of \(screen.total) models that run here, one row each with the build to use: \(BuildChoice.rule). "
+                         + "\(screen.checked) builds of \(screen.models) models checked; every build: --all (also --limit N, --sort FIELD, --fits, --csv).")
+            notes.append("For agent work: fit choose --tier basic|intermediate|advanced")
+        } else if rows.count < screen.total {
+            notes.append("Shown \(rows.count) of \(screen.total) rows (--limit).")
+        }
+        if speeds { notes.append("DECODE T/S: estimated tokens/s on an empty context → at the planned context (fit validate throughput); rows in RAM use \(hostSpeedNote(hostSpeed)).") }
+        notes.append("MAX CTX: the largest context with the same verdict. Details: fit plan MODEL --quant Q\(perModelContext ? "" : " --ctx \(options.context.short)")")
+        out += "\n" + notes.map { wrapped($0, width: screen.width) }.joined(separator: "\n") + "\n"
         return out
     }
 }

@@ -50,8 +50,13 @@ struct MachineOptions: ParsableArguments {
             switch catalog.hardwareResolver.resolve(request.name) {
             case .found(let spec):
                 let ramSize = try ram.map { try parseSize($0, flag: "--ram") }
+                let vramSize = try vram.map { try parseSize($0, flag: "--vram") }
+                if spec.unifiedMemory, let flag = ram != nil ? "--ram" : vram != nil ? "--vram" : nil {
+                    throw FitError.usage("\(flag) does not apply to --hardware \(hardware): its memory is unified; put the size in the name instead (e.g. \"\(spec.name) 64GB\")")
+                }
+                // --vram applies to every GPU of the named hardware, as it does to probed ones.
                 m = MachineDescription.hypothetical(spec, count: request.count, memory: request.memory, host: m)
-                    .overriding(ram: spec.unifiedMemory ? nil : ramSize, vram: nil)
+                    .overriding(ram: ramSize, vram: vramSize)
                     .withTableFacts(catalog.hardwareResolver)
             case .ambiguous(let names):
                 throw FitError.usage("--hardware \(hardware) matches several: \(names.joined(separator: "; ")); name one")
@@ -63,8 +68,9 @@ struct MachineOptions: ParsableArguments {
     }
 
     func load() async throws -> MachineDescription {
-        let ramSize = try ram.map { try parseSize($0, flag: "--ram") }
-        let vramSize = try vram.map { try parseSize($0, flag: "--vram") }
+        // With --hardware, --ram and --vram apply to the named hardware (load(catalog:)), not to this machine.
+        let ramSize = hardware == nil ? try ram.map { try parseSize($0, flag: "--ram") } : nil
+        let vramSize = hardware == nil ? try vram.map { try parseSize($0, flag: "--vram") } : nil
         var m: MachineDescription
         if let path = machine {
             m = try Self.read(path)
@@ -115,20 +121,29 @@ struct CatalogOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The Catalog folder (default: $FIT_CATALOG, else next to the fit binary).", valueName: "dir"))
     var catalog: String?
 
-    func load() throws -> Catalog {
+    /// The shipped catalog and the loader that read it (for the evidence, later, without a second read).
+    func loadShipped() throws -> (CatalogLoader, Catalog) {
         let env = ProcessInfo.processInfo.environment
         let dir = try CatalogLoader.locate(explicit: catalog, environment: env, executablePath: Self.executablePath)
-        let shipped = try CatalogLoader(directory: dir, cacheDirectory: CatalogLoader.defaultCacheDirectory(environment: env)).load()
-        // The user's imported models join the shipped ones (only when the user database exists).
-        guard let path = UserStore.defaultPath(environment: env), let user = try? UserStore.openReadOnly(at: path)?.models(), !user.isEmpty else { return shipped }
-        return Catalog(models: shipped.models + user, hardware: shipped.hardware, cloud: shipped.cloud,
-                       calibration: shipped.calibration, fingerprint: shipped.fingerprint)
+        let loader = CatalogLoader(directory: dir, cacheDirectory: CatalogLoader.defaultCacheDirectory(environment: env))
+        return (loader, try loader.load())
+    }
+
+    /// The catalog with the user's imported models, for the commands that need no machine.
+    func load() throws -> Catalog {
+        Self.merging(try loadShipped().1, userModels: (try? readUserStore()?.models()) ?? [])
     }
 
     func evidence() throws -> FitCore.Evidence {
-        let env = ProcessInfo.processInfo.environment
-        let dir = try CatalogLoader.locate(explicit: catalog, environment: env, executablePath: Self.executablePath)
-        return try CatalogLoader(directory: dir, cacheDirectory: CatalogLoader.defaultCacheDirectory(environment: env)).evidence()
+        let (loader, catalog) = try loadShipped()
+        return try loader.evidence(for: catalog)
+    }
+
+    /// The user's imported models join the shipped ones.
+    static func merging(_ shipped: Catalog, userModels user: [CatalogModel]) -> Catalog {
+        guard !user.isEmpty else { return shipped }
+        return Catalog(models: shipped.models + user, hardware: shipped.hardware, cloud: shipped.cloud,
+                       calibration: shipped.calibration, fingerprint: shipped.fingerprint)
     }
 
     static var executablePath: String {
@@ -196,9 +211,12 @@ struct PlanFlags: ParsableArguments {
         var o = PlanOptions(context: context, kvType: kv, flashAttention: fa, slots: parallel, swaFull: swaFull)
         if let n = nCpuMoe {
             guard n >= 0 else { throw FitError.usage("--n-cpu-moe \(n) must be zero or a positive layer count") }
-            o.cpuMoELayers = n
+            o.experts = .firstLayersInRAM(n)
         }
-        if cpuMoe { o.cpuMoELayers = Int.max / 2 }
+        if cpuMoe {
+            guard nCpuMoe == nil else { throw FitError.usage("--cpu-moe and --n-cpu-moe \(nCpuMoe ?? 0) ask for two placements; give one") }
+            o.experts = .allInRAM
+        }
         if let r = try runtimePreset() {
             o = r.apply(to: o)
             if parallel != 1 { o.slots = parallel }

@@ -30,23 +30,13 @@ struct ProbeCommand: AsyncParsableCommand {
             try printJSON(machine)
         } else {
             var text = Self.render(machine, style: output.style)
-            if let hw = hostMeasurement(machine) {
-                text += Self.measured(hw, theoretical: Self.theoreticalRAMBandwidth(machine))
+            if let hw = try? readUserStore()?.hardware(machine: machine.benchKey) {
+                text += Self.measured(hw, theoretical: machine.theoreticalRAMBandwidth)
             } else {
                 text += "Measured: nothing yet; `fit bench hardware` measures RAM bandwidth and CPU speed (fit assumes 60 GB/s until then).\n"
             }
             print(text, terminator: "")
         }
-    }
-
-    /// On unified-memory machines the GPU's table bandwidth is the RAM's; elsewhere the DIMMs'
-    /// channels x speed, when SMBIOS could be read.
-    static func theoreticalRAMBandwidth(_ m: MachineDescription) -> (gbs: Double, basis: String)? {
-        if let bw = m.gpus.first(where: { $0.unifiedMemory })?.memoryBandwidthGBs?.value { return (bw, "hardware table, unified memory") }
-        if let d = m.memory.dimms?.value {
-            return (d.theoreticalGBs, "\(d.channels) channel\(d.channels == 1 ? "" : "s") of \(d.type ?? "RAM")-\(d.speedMTs), from SMBIOS")
-        }
-        return nil
     }
 
     /// `fit bench hardware`'s figures beside what the probe read.

@@ -32,9 +32,48 @@ struct TextTable {
         painters.append(paint)
     }
 
-    func render(style: Style) -> String {
+    /// A title line printed before a row (a group's heading), by row index.
+    var sections: [Int: String] = [:]
+
+    var widths: [Int] {
         var widths = headers.map(\.count)
         for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
+        return widths
+    }
+
+    /// The table narrowed to `width` columns of text: columns dropped in `dropOrder` (least useful
+    /// first) until it fits, then the first column's cells shortened with an ellipsis. Never wraps.
+    func fitted(width: Int, dropOrder: [Int]) -> TextTable {
+        var t = self
+        func total(_ t: TextTable) -> Int { t.widths.reduce(0, +) + 2 * max(0, t.headers.count - 1) }
+        // The first column (names) gives up to a third of its width before any column goes.
+        t.shortenFirst(by: min(total(t) - width, (t.widths.first ?? 0) / 3))
+        var dropped: [Int] = []
+        for c in dropOrder where total(t) > width {
+            let i = c - dropped.filter { $0 < c }.count
+            guard i < t.headers.count, t.headers.count > 1 else { break }
+            t.headers.remove(at: i)
+            t.rows = t.rows.map { var r = $0; if i < r.count { r.remove(at: i) }; return r }
+            t.rightAligned = Set(t.rightAligned.compactMap { $0 == i ? nil : $0 > i ? $0 - 1 : $0 })
+            dropped.append(c)
+        }
+        t.shortenFirst(by: min(total(t) - width, (t.widths.first ?? 0) - 8))
+        return t
+    }
+
+    /// Shortens the first column's cells by `n` characters, with an ellipsis.
+    private mutating func shortenFirst(by n: Int) {
+        guard n > 0, let first = widths.first else { return }
+        let keep = first - n
+        rows = rows.map { r in
+            var r = r
+            if let c = r.first, c.count > keep { r[0] = String(c.prefix(keep - 1)) + "…" }
+            return r
+        }
+    }
+
+    func render(style: Style) -> String {
+        let widths = widths
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { i, c in
                 let pad = String(repeating: " ", count: max(0, widths[i] - c.count))
@@ -42,7 +81,8 @@ struct TextTable {
             }.joined(separator: "  ")
         }
         var out = style.bold(line(headers)) + "\n"
-        for (r, p) in zip(rows, painters) {
+        for (n, (r, p)) in zip(rows, painters).enumerated() {
+            if let title = sections[n] { out += (n == 0 ? "" : "\n") + style.bold(title) + "\n" }
             let l = line(r)
             out += (p.map { $0(l) } ?? l) + "\n"
         }
@@ -77,4 +117,19 @@ func machineSummary(_ m: MachineDescription, target: PlanTarget) -> String {
         gpu = target.gpus.map { "\($0.name): \($0.sharesHostMemory ? "shares RAM, up to \($0.capacity)" : "\($0.capacity) usable after the 1 GiB margin")" }.joined(separator: "; ")
     }
     return "CPU: \(cpu)\n\(ram)\nGPU: \(gpu)"
+}
+
+/// A paragraph broken at spaces into lines of at most `width` characters (a longer word stays whole).
+func wrapped(_ text: String, width: Int) -> String {
+    var lines: [String] = [], line = ""
+    for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+        if !line.isEmpty, line.count + 1 + word.count > width {
+            lines.append(line)
+            line = String(word)
+        } else {
+            line += (line.isEmpty ? "" : " ") + word
+        }
+    }
+    if !line.isEmpty { lines.append(line) }
+    return lines.joined(separator: "\n")
 }

@@ -34,16 +34,13 @@ struct ReportCommand: AsyncParsableCommand {
             throw FitError.usage("--format \(format) is not a report format; use html, md or json")
         }
         let contexts = try ctx.isEmpty ? [8192, 32768, 65536, 131072] : ctx.map { try parseContext($0).count }
-        let catalog = try catalogOptions.load()
-        let machine = try await machineOptions.load(catalog: catalog)
-        let evidence = try catalogOptions.evidence().withMachineRuns(machine)
+        let session = try await Session.load(catalog: catalogOptions, machine: machineOptions)
         var hostname: String? = nil
         if !redact && machineOptions.machine == nil && machineOptions.hardware == nil {
             hostname = ProcessInfo.processInfo.hostName
         }
-        let day = date ?? String(isoNow().prefix(10))
-        let report = try Self.build(machine: machine, catalog: catalog, evidence: evidence, contexts: contexts.sorted(), hostname: hostname,
-                                    date: day, redact: redact, measured: hostMeasurement(machine), title: machineOptions.hardware)
+        let day = date ?? String(ISO8601DateFormatter().string(from: Date()).prefix(10))
+        let report = try Self.build(session, contexts: contexts.sorted(), hostname: hostname, date: day, redact: redact, title: machineOptions.hardware)
         let text: String
         switch fmt {
         case .json: text = try Self.json(report)
@@ -75,37 +72,31 @@ struct ReportCommand: AsyncParsableCommand {
     }
 
     /// Everything the report shows, computed once; the three formats only render it.
-    static func build(machine: MachineDescription, catalog: Catalog, evidence: Evidence, contexts: [Int], hostname: String?, date: String,
-                      redact: Bool, measured: HardwareMeasurement?, title: String? = nil) throws -> MachineReport {
-        let target = PlanTarget(machine: machine)
-        let speed = ListCommand.speedBasis(machine: machine, catalog: catalog)
-        let host = measured?.hostSpeed ?? HostSpeed.assumed(physicalCores: machine.cpu.physicalCores.value)
+    static func build(_ session: Session, contexts: [Int], hostname: String?, date: String, redact: Bool, title: String? = nil) throws -> MachineReport {
+        let machine = session.machine, catalog = session.catalog
+        let target = session.target
+        let speed = try session.speed()
+        let measured = session.hostMeasurement
         let byID = Dictionary(uniqueKeysWithValues: catalog.models.map { ($0.id, $0) })
-        func speeds(_ m: CatalogModel, _ q: QuantScheme, verdict: Verdict, gpuLayers: Int, totalLayers: Int, depth: Int) -> (Double?, Double?) {
-            guard let calibration = catalog.calibration else { return (nil, nil) }
-            let tensors = TensorLayout(m.architecture).tensors
-            let work = TokenWork(architecture: m.architecture, weights: m.weights(q, tensors: tensors), quantized: !q.isFloat)
-            let active = Double(m.architecture.activeParameters(tensors))
-            let share = work.gpuShareOfReads(gpuLayers: gpuLayers, totalLayers: totalLayers)
-            return ThroughputEstimator.speeds(work, activeParameters: active, verdict: verdict, gpuShare: share, gpu: speed?.device, host: host,
-                                              decodeDepth: depth, prefillPrompt: 512, prefillDepth: 0, calibration: calibration)
-        }
 
-        // The fit map: per model and context, the best build that fits (best verdict, then most bits).
+        // The fit map: per model and context, the build to use (BuildChoice), its speed at half the context.
         var cellsByModel: [String: [MachineReport.Cell]] = [:]
         var maxCtx: [String: (Int, String)] = [:]
         for c in contexts {
-            let rows = FitList.evaluate(models: catalog.models, target: target, options: PlanOptions(context: TokenCount(c)))
-            let best = Dictionary(uniqueKeysWithValues: FitList.bestPerModel(rows).map { ($0.model, $0) })
+            let options = PlanOptions(context: TokenCount(c))
+            let rows = FitList.evaluate(models: catalog.models, target: target, options: options, contextFor: nil, speed: speed, largestContext: true)
+            let best = Dictionary(uniqueKeysWithValues: BuildChoice.perModel(rows).map { ($0.model, $0) })
             for m in catalog.models {
                 guard let r = best[m.id] else {
                     cellsByModel[m.id, default: []].append(.init(context: c, quant: nil, verdict: Verdict.none.rawValue, memoryBytes: nil,
                                                                  decodeTokensPerSecond: nil, prefillTokensPerSecond: nil))
                     continue
                 }
-                let (d, p) = speeds(m, r.quant, verdict: r.verdict, gpuLayers: r.gpuLayers, totalLayers: r.totalLayers, depth: c / 2)
+                let build = BuildWork(model: m, scheme: r.quant)
+                let plan = MemoryPlanner(architecture: m.architecture, weights: build.work.weights).plan(options, on: target)
+                let s = try? SpeedEstimator.estimate(build, plan: plan, context: speed, decodeDepths: [c / 2], prompt: 512, promptDepth: 0).get()
                 cellsByModel[m.id, default: []].append(.init(context: c, quant: r.quant.rawValue, verdict: r.verdict.rawValue, memoryBytes: r.memory.totalBytes,
-                                                             decodeTokensPerSecond: LaunchText.round(d), prefillTokensPerSecond: LaunchText.round(p, 0)))
+                                                             decodeTokensPerSecond: LaunchText.round(s?.decode[0]), prefillTokensPerSecond: LaunchText.round(s?.prefill, 0)))
                 if let mc = r.maxContext?.count, mc > (maxCtx[m.id]?.0 ?? 0) { maxCtx[m.id] = (min(mc, m.architecture.contextLength), r.quant.rawValue) }
             }
         }
@@ -120,12 +111,12 @@ struct ReportCommand: AsyncParsableCommand {
         }
         fitMap.sort { ($0.family, -$0.parameters, $0.model) < ($1.family, -$1.parameters, $1.model) }
 
-        // Per tier: fit choose's answer.
+        // Per tier: fit choose's answer, with fit choose's defaults.
         var tiers: [MachineReport.TierEntry] = []
         var launchModels: [(String, QuantScheme, Int)] = []
-        for tier in (evidence.tiers?.tiers ?? []).sorted(by: { $0.rank < $1.rank }) {
-            let choice = try ChooseCommand.compute(tierName: tier.id, harness: false, localOnly: false, maxCost: nil, models: [], plan: try PlanFlags.parse([]),
-                                                   catalog: catalog, evidence: evidence, machine: machine, hostSpeed: host)
+        for tier in (try session.evidence().tiers?.tiers ?? []).sorted(by: { $0.rank < $1.rank }) {
+            let choice = try ChooseCommand.compute(.init(tierName: tier.id, harness: false, localOnly: false, maxCost: nil, models: [], context: nil,
+                                                         options: PlanOptions(context: TokenCount(8192))), session: session)
             func pick(_ c: Candidate?) -> MachineReport.Pick? {
                 guard let c else { return nil }
                 return .init(model: c.model, kind: c.kind.rawValue, quant: c.quant?.rawValue, provider: c.provider, adequate: c.adequate,
@@ -149,19 +140,20 @@ struct ReportCommand: AsyncParsableCommand {
         var launch: [MachineReport.Launch] = []
         for (id, q, ctx) in launchModels {
             guard let m = byID[id] else { continue }
-            let plan = MemoryPlanner(model: m, scheme: q).plan(PlanOptions(context: TokenCount(ctx)), on: target)
+            let build = BuildWork(model: m, scheme: q)
+            let plan = MemoryPlanner(architecture: m.architecture, weights: build.work.weights).plan(PlanOptions(context: TokenCount(ctx)), on: target)
             let file = "\(m.id)-\(q.rawValue).gguf"
             let repo = m.aliases.first { $0.contains("/") && !$0.lowercased().contains("gguf") } ?? m.id
             let ollama = m.aliases.first { $0.contains(":") && !$0.contains("/") } ?? "./\(file)"
             let gpuCount = target.gpus.count
             let onGPU = plan.verdict == .gpu && gpuCount > 0 && !(target.gpus.first?.sharesHostMemory ?? false)
             let depths = [0, ctx / 4, ctx / 2, 3 * ctx / 4, ctx]
-            let points = depths.compactMap { d -> MachineReport.SpeedPoint? in
-                speeds(m, q, verdict: plan.verdict, gpuLayers: plan.gpuLayers, totalLayers: plan.totalLayers, depth: d).0
-                    .flatMap { LaunchText.round($0) }.map { .init(depth: d, decodeTokensPerSecond: $0) }
+            let s = try? SpeedEstimator.estimate(build, plan: plan, context: speed, decodeDepths: depths, prompt: 512, promptDepth: 0).get()
+            let points = zip(depths, s?.decode ?? []).compactMap { d, v -> MachineReport.SpeedPoint? in
+                LaunchText.round(v).map { .init(depth: d, decodeTokensPerSecond: $0) }
             }
             launch.append(.init(model: id, quant: q.rawValue, context: ctx, verdict: plan.verdict.rawValue, memory: .init(plan.memory),
-                                devices: plan.devices.map { .init(name: $0.name, capacityBytes: $0.capacityBytes, usedBytes: $0.memory.totalBytes, host: $0.id == "cpu") },
+                                devices: plan.devices.map { .init(name: $0.name, capacityBytes: $0.capacityBytes, usedBytes: $0.memory.totalBytes, host: $0.isHost) },
                                 llamaServer: LaunchFlags.llamaServer(modelFile: file, plan: plan, devices: gpuCount).joined(separator: " "),
                                 ollamaModelfile: LaunchText.ollamaModelfile(from: ollama, context: ctx, gpuLayers: plan.gpuLayers),
                                 vllm: onGPU ? LaunchText.vllm(repo: repo, context: ctx, gpus: gpuCount) : nil,

@@ -200,10 +200,16 @@ public struct CatalogLoader: Sendable {
     /// The measured evidence (results/*.yaml): from the cache, loaded only by the commands that
     /// show it (it is most of the catalog by size, and `fit` itself does not need it).
     public func evidence() throws -> Evidence {
-        _ = try load()
+        try evidence(for: try load())
+    }
+
+    /// The evidence of a catalog this loader has loaded already: from the cache it left (no second
+    /// read or hash of the text), else parsed.
+    public func evidence(for catalog: Catalog) throws -> Evidence {
         if let dir = cacheDirectory {
             let path = dir.appendingPathComponent("catalog.sqlite").path
-            if let store = try? CatalogStore(DatabaseQueue(path: path, configuration: Self.readOnly)), let e = try? store.evidence() {
+            if let store = try? CatalogStore(DatabaseQueue(path: path, configuration: Self.readOnly)),
+               (try? store.fingerprint()) == catalog.fingerprint, let e = try? store.evidence() {
                 return e
             }
         }

@@ -159,3 +159,21 @@ public struct HFModel: Sendable {
                        weights: WeightLayout(architecture: architecture, format: format), assumptions: assumptions)
     }
 }
+
+extension ModelBuild {
+    /// A config.json folder (safetensors weights), planned with llama.cpp's buffers unless a
+    /// runtime preset says otherwise.
+    public static func config(_ hf: HFModel, path: String) -> ModelBuild {
+        let entry = CatalogModel(id: hf.name, name: hf.name, family: "safetensors", released: "", license: "", aliases: [],
+                                 sources: [path], notes: nil, architecture: hf.architecture, quants: [])
+        let tensors = TensorLayout(hf.architecture).tensors
+        let work = BuildWork(modelID: hf.name, quant: nil, architecture: hf.architecture, weights: hf.weights,
+                             quantized: !hf.format.name.hasPrefix("BF16") && !hf.format.name.hasPrefix("F16"),
+                             activeParameters: hf.architecture.activeParameters(tensors))
+        // vLLM and MLX serve a local folder as they serve a repo.
+        let folder = path.hasSuffix("config.json") ? (path as NSString).deletingLastPathComponent : path
+        let launch: ModelBuild.Launch = hf.format.name.hasPrefix("MLX") ? .mlx(repo: folder.isEmpty ? "." : folder) : .vllm(repo: folder.isEmpty ? "." : folder)
+        return ModelBuild(model: entry, label: hf.format.name, origin: .safetensors, work: work, launch: launch,
+                          notes: hf.assumptions.map(PlanNote.assumption) + [.llamaCppBuffers], tensors: tensors)
+    }
+}

@@ -22,28 +22,19 @@ public struct FitRow: Sendable, Equatable, Codable {
     /// Estimated decode tokens/s on an empty context and at the planned context (GPU rows on a known GPU only).
     public var decodeTokensPerSecond: Double?
     public var decodeTokensPerSecondAtContext: Double?
-}
-
-/// What the list needs to estimate speed: the GPU's peak figures and the fitted efficiencies.
-public struct SpeedBasis: Sendable {
-    public var device: ComputeDevice
-    public var calibration: ThroughputCalibration
-    public init(device: ComputeDevice, calibration: ThroughputCalibration) { self.device = device; self.calibration = calibration }
-}
-
-/// The host's RAM speed and the fitted efficiencies: decode speed for rows in RAM.
-public struct HostBasis: Sendable {
-    public var host: HostSpeed
-    public var calibration: ThroughputCalibration
-    public init(host: HostSpeed, calibration: ThroughputCalibration) { self.host = host; self.calibration = calibration }
+    /// Estimated prefill tokens/s of a 512-token prompt on an empty context.
+    public var prefillTokensPerSecond: Double?
+    /// The decode figures come from a measured row of this model, quant and GPU.
+    public var speedMeasured: Bool
 }
 
 public enum FitList {
     /// Evaluates every model and quant, best answers first: verdict, then larger models (more
-    /// capable), then more bits (better quality) within a model.
+    /// capable), then more bits (better quality) within a model. Speeds come from the one
+    /// estimator (`SpeedEstimator`) at an empty context and at the planned one; `largestContext`
+    /// runs the largest-context search per row (the list shows it; `fit choose` does not need it).
     public static func evaluate(models: [CatalogModel], target: PlanTarget, options given: PlanOptions,
-                                contextFor: ((CatalogModel) -> TokenCount)? = nil, speed: SpeedBasis? = nil,
-                                hostSpeed: HostBasis? = nil) -> [FitRow] {
+                                contextFor: ((CatalogModel) -> TokenCount)?, speed: SpeedContext, largestContext: Bool) -> [FitRow] {
         var rows: [FitRow] = []
         for m in models {
             let options = contextFor.map { given.with(context: $0(m)) } ?? given
@@ -51,40 +42,22 @@ public enum FitList {
             let params = ModelArchitecture.parameters(tensors)
             let active = m.architecture.activeParameters(tensors)
             for q in m.quants {
-                let weights = m.weights(q.scheme, tensors: tensors)
-                let planner = MemoryPlanner(architecture: m.architecture, weights: weights)
+                let build = BuildWork(model: m, scheme: q.scheme, tensors: tensors)
+                let planner = MemoryPlanner(architecture: m.architecture, weights: build.work.weights)
                 let plan = planner.plan(options, on: target)
-                var decode: (Double?, Double?) = (nil, nil)
-                // GPU rows at the GPU's bandwidth; layers in RAM at the host's.
-                if let calibration = speed?.calibration ?? hostSpeed?.calibration, plan.verdict == .gpu ? speed != nil : hostSpeed != nil {
-                    let work = TokenWork(architecture: m.architecture, weights: weights, quantized: !q.scheme.isFloat)
-                    let share = work.gpuShareOfReads(gpuLayers: plan.gpuLayers, totalLayers: plan.totalLayers, cpuMoELayers: options.cpuMoELayers)
-                    let host = hostSpeed?.host ?? HostSpeed.assumed(physicalCores: nil)
-                    decode = (ThroughputEstimator.decode(work, verdict: plan.verdict, gpuShare: share, kvGPUShare: work.kvShareOnGPU(gpuLayers: plan.gpuLayers), gpu: speed?.device, host: host, depth: 0,
-                                                         calibration: calibration),
-                              ThroughputEstimator.decode(work, verdict: plan.verdict, gpuShare: share, kvGPUShare: work.kvShareOnGPU(gpuLayers: plan.gpuLayers), gpu: speed?.device, host: host,
-                                                         depth: options.context.count, calibration: calibration))
-                }
-                let maxCtx = planner.maxContext(options, on: target, atLeast: plan.verdict == .none ? .ram : plan.verdict)
+                let estimate = try? SpeedEstimator.estimate(build, plan: plan, context: speed, decodeDepths: [0, options.context.count],
+                                                            prompt: 512, promptDepth: 0).get()
+                let maxCtx = largestContext ? planner.maxContext(options, on: target, atLeast: plan.verdict.searchFloor) : nil
                 rows.append(FitRow(model: m.id, name: m.name, family: m.family, quant: q.scheme, context: options.context, parameters: params,
                                    activeParameters: active, verdict: plan.verdict, fits: plan.fits, memory: plan.memory,
                                    gpuLayers: plan.gpuLayers, totalLayers: plan.totalLayers, maxContext: maxCtx,
                                    contextWindow: TokenCount(m.architecture.contextLength),
                                    beyondContextWindow: options.context.count > m.architecture.contextLength,
-                                   decodeTokensPerSecond: decode.0, decodeTokensPerSecondAtContext: decode.1))
+                                   decodeTokensPerSecond: estimate?.decode[0], decodeTokensPerSecondAtContext: estimate?.decode[1],
+                                   prefillTokensPerSecond: estimate?.prefill, speedMeasured: estimate?.measuredDecode ?? false))
             }
         }
         return sorted(rows)
-    }
-
-    /// One row per model: the best verdict it reaches, and at that verdict the quant with the most bits.
-    public static func bestPerModel(_ rows: [FitRow]) -> [FitRow] {
-        var best: [String: FitRow] = [:]
-        for r in rows where r.fits {
-            if let b = best[r.model], (b.verdict, -b.quant.nominalBits) <= (r.verdict, -r.quant.nominalBits) { continue }
-            best[r.model] = r
-        }
-        return sorted(Array(best.values))
     }
 
     public static func sorted(_ rows: [FitRow]) -> [FitRow] {
@@ -109,9 +82,9 @@ public enum LaunchFlags {
         if o.kvType != .f16 { f += ["-ctk", o.kvType.rawValue, "-ctv", o.kvType.rawValue] }
         if o.ubatch != 512 { f += ["-ub", String(o.ubatch)] }
         if o.swaFull { f.append("--swa-full") }
-        if o.cpuMoELayers > 0 { f += ["--n-cpu-moe", String(o.cpuMoELayers)] }
+        f += o.experts.launchFlags
         if o.slots > 1 { f.append(o.unifiedKV ? "--kv-unified" : "--no-kv-unified") }
-        let gpus = plan.devices.filter { $0.id != "cpu" && $0.layerCount > 0 }
+        let gpus = plan.devices.filter { !$0.isHost && $0.layerCount > 0 }
         if gpuCount > 1, gpus.count > 1 { f += ["-ts", gpus.map { String($0.layerCount) }.joined(separator: ",")] }
         return f
     }

@@ -271,3 +271,15 @@ public struct MachineDescription: Codable, Sendable, Equatable {
         }.joined(separator: ", ")
     }
 }
+
+extension MachineDescription {
+    /// The RAM's theoretical bandwidth: on unified-memory machines the GPU's table bandwidth (it is
+    /// the RAM's); elsewhere the DIMMs' channels x speed, when SMBIOS could be read.
+    public var theoreticalRAMBandwidth: (gbs: Double, basis: String)? {
+        if let bw = gpus.first(where: { $0.unifiedMemory })?.memoryBandwidthGBs?.value { return (bw, "hardware table, unified memory") }
+        if let d = memory.dimms?.value {
+            return (d.theoreticalGBs, "\(d.channels) channel\(d.channels == 1 ? "" : "s") of \(d.type ?? "RAM")-\(d.speedMTs), from SMBIOS")
+        }
+        return nil
+    }
+}

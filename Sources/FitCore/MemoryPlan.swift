@@ -12,8 +12,10 @@ public struct PlanOptions: Sendable, Equatable, Codable {
     public var slots: Int
     /// `--swa-full`: sliding-window layers keep the whole context.
     public var swaFull: Bool
-    /// `--n-cpu-moe N`: the routed experts of the first N layers stay in RAM (`--cpu-moe` = all).
-    public var cpuMoELayers: Int = 0
+    /// `--n-cpu-moe N` / `--cpu-moe`: where the routed experts live.
+    public var experts: ExpertPlacement = .withLayers
+    /// Layers whose routed experts stay in RAM (`Int.max` for all).
+    public var cpuMoELayers: Int { experts.layersInRAM }
     /// The slots share one KV cache of `context` cells (llama-server's default `--kv-unified`),
     /// instead of each holding its own `context`.
     public var unifiedKV: Bool = false
@@ -106,6 +108,9 @@ public enum Verdict: String, Codable, Sendable, Comparable, CaseIterable {
         }
     }
     public static func < (a: Verdict, b: Verdict) -> Bool { a.rank < b.rank }
+    /// The verdict the largest-context search keeps: this one, or for a build that does not fit,
+    /// any fit at all (how far the context must shrink for it to fit).
+    public var searchFloor: Verdict { self == .none ? .ram : self }
 }
 
 /// A memory pool a device draws from; a unified-memory GPU shares the host's.
@@ -168,6 +173,8 @@ public struct PlanTarget: Sendable, Equatable {
 /// What one device holds under a plan.
 public struct DevicePlan: Sendable, Equatable, Codable {
     public var id: String
+    /// The host or a GPU by its index (`id` is its printed name: "cpu", "gpu0").
+    public var kind: PlanDevice.Kind = .host
     public var name: String
     public var backend: Backend
     public var capacityBytes: Int64
@@ -179,6 +186,11 @@ public struct DevicePlan: Sendable, Equatable, Codable {
     /// Draws on host RAM (the host itself, or a unified-memory GPU).
     public var sharesHostMemory: Bool
     public var fits: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, backend, capacityBytes, memory, firstLayer, layerCount, holdsOutputLayer, sharesHostMemory, fits
+    }
+    public var isHost: Bool { kind == .host }
 }
 
 public struct MemoryPlan: Sendable, Equatable {
@@ -398,7 +410,7 @@ public struct MemoryPlanner: Sendable {
                 m.computeBytes = compute
                 m.overheadBytes = g.backend.overhead.bytes
             }
-            plans.append(DevicePlan(id: g.id, name: g.name, backend: g.backend, capacityBytes: g.capacity.bytes, memory: m,
+            plans.append(DevicePlan(id: g.id, kind: g.kind, name: g.name, backend: g.backend, capacityBytes: g.capacity.bytes, memory: m,
                                     firstLayer: start, layerCount: count, holdsOutputLayer: holdsOutput,
                                     sharesHostMemory: g.sharesHostMemory,
                                     fits: m.totalBytes <= g.capacity.bytes))
@@ -425,7 +437,7 @@ public struct MemoryPlanner: Sendable {
         m.outputBytes = output
         if !outputOnGPU { m.computeBytes = compute }
         m.overheadBytes = Backend.cpu.overhead.bytes
-        return DevicePlan(id: target.host.id, name: target.host.name, backend: .cpu, capacityBytes: target.host.capacity.bytes,
+        return DevicePlan(id: target.host.id, kind: .host, name: target.host.name, backend: .cpu, capacityBytes: target.host.capacity.bytes,
                           memory: m, firstLayer: 0, layerCount: cpuLayers, holdsOutputLayer: !outputOnGPU,
                           sharesHostMemory: true, fits: true)
     }
@@ -438,7 +450,7 @@ public struct MemoryPlanner: Sendable {
         guard architecture.moe != nil, !target.gpus.isEmpty, plan(o, on: target).verdict != .gpu else { return nil }
         func allOffloaded(_ cpuMoE: Int) -> Bool {
             var x = o
-            x.cpuMoELayers = cpuMoE
+            x.experts = .firstLayersInRAM(cpuMoE)
             let p = plan(x, on: target)
             return p.gpuLayers == n + 1 && p.verdict != .none
         }

@@ -199,8 +199,7 @@ public enum Recommender {
 
     /// Minutes for one task: prefill the unique input once (prompt cache), decode the output.
     public static func minutesPerTask(_ o: LocalOption, budget: TaskTier.TokenBudget) -> Double? {
-        guard let d = o.decodeTokensPerSecond, d > 0, let p = o.prefillTokensPerSecond, p > 0 else { return nil }
-        return (Double(budget.uniqueInputTokens) / p + Double(budget.outputTokens) / d) / 60
+        Advisor.minutesPerTask(decode: o.decodeTokensPerSecond, prefill: o.prefillTokensPerSecond, budget: budget)
     }
 
     /// USD per task attempt: the unique input at the input price, the resent context at the cached

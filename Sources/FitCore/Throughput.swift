@@ -112,6 +112,19 @@ public struct TokenWork: Sendable, Equatable {
         return n > 0 ? Double(min(max(k, 0), n)) / Double(n) : 0
     }
 
+    /// Weight bytes of the repeating layers and the output layer that stay in RAM under a plan
+    /// (all routed experts of those layers, not the router's share): what prefill streams to the GPU.
+    public func bytesInRAM(gpuLayers k: Int, totalLayers: Int, cpuMoELayers: Int) -> Int64 {
+        let n = weights.perLayer.count
+        let firstOnGPU = n - min(max(k, 0), n)
+        var bytes: Int64 = 0
+        for i in 0..<n {
+            if i < firstOnGPU { bytes += weights.perLayer[i] } else if i < cpuMoELayers { bytes += weights.perLayerExperts[i] }
+        }
+        if k < totalLayers { bytes += weights.outputLayer }
+        return bytes
+    }
+
     /// KV cache bytes read per token at `depth` tokens of context (sliding-window layers read at most their window).
     public func kvBytesRead(depth: Int) -> Double {
         let a = architecture
@@ -201,41 +214,6 @@ public enum ThroughputEstimator {
         d.bandwidthGBs * 1e9 / (work.activeWeightBytes + work.kvBytesRead(depth: depth))
     }
 
-    /// Decode and prefill tokens/s where the memory plan placed the build: all on the GPU, split
-    /// (the GPU's share of layers), or all in RAM. Nil where fit cannot stand behind a number: a
-    /// build that does not fit, or GPU layers on a GPU the hardware table does not know.
-    public static func speeds(_ work: TokenWork, activeParameters: Double, verdict: Verdict, gpuShare: Double, kvGPUShare: Double? = nil, gpu: ComputeDevice?,
-                              host: HostSpeed, decodeDepth: Int, prefillPrompt: Int, prefillDepth: Int,
-                              calibration: ThroughputCalibration) -> (decode: Double?, prefill: Double?) {
-        guard placed(verdict, gpuShare: gpuShare, gpu: gpu) else { return (nil, nil) }
-        let decode = decode(work, verdict: verdict, gpuShare: gpuShare, kvGPUShare: kvGPUShare, gpu: gpu, host: host, depth: decodeDepth, calibration: calibration)
-        if verdict == .gpu, gpuShare >= 0.9999, let gpu {
-            return (decode, prefill(work, activeParameters: activeParameters, on: gpu, prompt: prefillPrompt, depth: prefillDepth, calibration: calibration))
-        }
-        return (decode, prefillOffloaded(work, activeParameters: activeParameters, gpuShare: verdict == .ram ? 0 : gpuShare, gpu: gpu, host: host,
-                                         prompt: prefillPrompt, depth: prefillDepth, calibration: calibration))
-    }
-
-    /// Decode alone, where the plan placed the build (what `fit`'s list shows).
-    public static func decode(_ work: TokenWork, verdict: Verdict, gpuShare: Double, kvGPUShare: Double? = nil, gpu: ComputeDevice?, host: HostSpeed, depth: Int,
-                              calibration: ThroughputCalibration) -> Double? {
-        guard placed(verdict, gpuShare: gpuShare, gpu: gpu) else { return nil }
-        // All on the GPU, unless --n-cpu-moe left experts in RAM (a "gpu" verdict with a share below 1).
-        if verdict == .gpu, gpuShare >= 0.9999, let gpu { return decode(work, on: gpu, depth: depth, calibration: calibration) }
-        return decodeOffloaded(work, gpuShare: verdict == .ram ? 0 : gpuShare, kvGPUShare: verdict == .ram ? 0 : kvGPUShare,
-                               gpu: gpu, host: host, depth: depth, calibration: calibration)
-    }
-
-    /// Whether a speed can be stood behind: the build fits, and any GPU layers are on a known GPU.
-    static func placed(_ verdict: Verdict, gpuShare: Double, gpu: ComputeDevice?) -> Bool {
-        switch verdict {
-        case .gpu: gpu != nil
-        case .partial: gpuShare <= 0 || gpu != nil
-        case .ram: true
-        case .none: false
-        }
-    }
-
     /// Decode tokens/s with part of the model in RAM: the share of bytes each side reads, at each
     /// side's bandwidth (llama.cpp runs a layer where its weights are).
     /// `kvGPUShare`: the share of the KV cache on GPUs (its layers' share), when it differs from the
@@ -255,16 +233,19 @@ public enum ThroughputEstimator {
     }
 
     /// Prefill tokens/s with part of the model in RAM. With a GPU, llama.cpp computes every layer
-    /// there and streams the RAM-resident weights over PCIe once per 512-token batch; without one,
-    /// the CPU computes at its own FLOPs.
-    public static func prefillOffloaded(_ work: TokenWork, activeParameters: Double, gpuShare: Double, gpu: ComputeDevice?, host: HostSpeed,
-                                        prompt: Int, depth: Int, calibration: ThroughputCalibration) -> Double? {
+    /// there: a batch of `batch` prompt tokens (the ubatch) offloads each matrix multiply of
+    /// RAM-resident weights to the GPU, copying the whole tensor over PCIe, so `streamedBytes` (every
+    /// byte in RAM that a layer multiplies by, all routed experts included: a 512-token batch
+    /// touches nearly all of them) crosses once per batch. Without one, the CPU computes at its own FLOPs.
+    public static func prefillOffloaded(_ work: TokenWork, activeParameters: Double, gpuShare: Double, streamedBytes: Double, batch: Int,
+                                        gpu: ComputeDevice?, host: HostSpeed, prompt: Int, depth: Int,
+                                        calibration: ThroughputCalibration) -> Double? {
         let flops = work.prefillFLOPs(averageDepth: Double(depth) + Double(prompt) / 2, activeParameters: activeParameters)
         guard let gpu, gpu.fp16TFLOPS > 0, gpuShare > 0 else {
             return host.gflops > 0 ? host.gflops * 1e9 / flops : nil
         }
         guard let onGPU = prefill(work, activeParameters: activeParameters, on: gpu, prompt: prompt, depth: depth, calibration: calibration) else { return nil }
-        let streamed = work.activeWeightBytes * (1 - gpuShare) / (HostSpeed.pcieGBs * 1e9) / 512
+        let streamed = streamedBytes / (HostSpeed.pcieGBs * 1e9) / Double(max(1, batch))
         return 1 / (1 / onGPU + streamed)
     }
 }

@@ -68,14 +68,41 @@ struct EndToEndTests {
         #expect(llama?["maxContext"] as? Int == 131072)
     }
 
-    @Test("the table for people: verdicts, memory and the largest context; no colour off a terminal")
+    @Test("the first screen answers: one build per model that runs here, grouped by verdict, within 80 columns, no colour off a terminal")
     func table() throws {
-        let r = try Fit.run(["--ctx", "64k", "--machine", vmMachine])
+        let r = try Fit.run(["--ctx", "64k", "--machine", vmMachine], env: ["COLUMNS": "80"])
         #expect(r.code == 0)
         #expect(r.stdout.contains("What runs on this machine at 64k context"))
         #expect(r.stdout.contains("no GPU found"))
-        #expect(r.stdout.contains("fits in RAM only") && r.stdout.contains("does not fit"))
+        #expect(r.stdout.contains("Fits in RAM only ("))
+        #expect(!r.stdout.contains("does not fit"), "the first screen shows what runs")
+        #expect(r.stdout.contains("--all") && r.stdout.contains("fit choose --tier"))
+        #expect(r.stdout.contains("builds of") && r.stdout.contains("checked"))
         #expect(!r.stdout.contains("\u{1B}["))
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.allSatisfy { $0.count <= 80 }, "\(lines.filter { $0.count > 80 })")
+        let rows = lines.filter { $0.contains(" GiB ") }
+        #expect(rows.count == 20 && Set(rows.map { $0.split(separator: " ")[0] }).count == rows.count, "one row per model, 20 by default: \(rows)")
+        // a narrow terminal drops columns, it never wraps
+        let narrow = try Fit.run(["--ctx", "64k", "--machine", vmMachine], env: ["COLUMNS": "50"])
+        #expect(narrow.stdout.split(separator: "\n").allSatisfy { $0.count <= 50 })
+        #expect(narrow.stdout.contains("MODEL") && !narrow.stdout.contains("MAX CTX"))
+    }
+
+    @Test("--all shows every build, --fits drops what does not fit, --limit and --sort order them, --csv has every column")
+    func tableOptions() throws {
+        let all = try Fit.run(["--ctx", "64k", "--machine", vmMachine, "--all"])
+        #expect(all.code == 0)
+        #expect(all.stdout.contains("does not fit"))
+        let fitting = try Fit.run(["--ctx", "64k", "--machine", vmMachine, "--all", "--fits"])
+        #expect(!fitting.stdout.contains("does not fit") && fitting.stdout.contains("fits in RAM only"))
+        let csv = try Fit.run(["--ctx", "64k", "--machine", vmMachine, "--csv", "--all", "--sort", "memory", "--limit", "5"])
+        let lines = csv.stdout.split(separator: "\n")
+        #expect(lines.count == 6 && lines[0].hasPrefix("model,name,parameters"))
+        let bytes = lines.dropFirst().compactMap { Int($0.split(separator: ",")[7]) }
+        #expect(bytes.count == 5 && bytes == bytes.sorted(), "--sort memory: smallest first")
+        let bad = try Fit.run(["--sort", "speed"])
+        #expect(bad.code == 64 && bad.stderr.contains("--sort speed") && bad.stderr.split(separator: "\n").count == 1)
     }
 
     @Test("fit plan: the breakdown is stable and documented (JSON field names)")

@@ -76,7 +76,7 @@ struct ThroughputTests {
         var last = Double.infinity
         for cpuMoE in [0, 12, 24, 36, n] {
             let share = work.gpuShareOfReads(gpuLayers: n + 1, totalLayers: n + 1, cpuMoELayers: cpuMoE)
-            let t = try #require(ThroughputEstimator.decode(work, verdict: .partial, gpuShare: share, kvGPUShare: 1, gpu: gpu, host: host, depth: 0, calibration: c))
+            let t = try #require(ThroughputEstimator.decodeOffloaded(work, gpuShare: share, kvGPUShare: 1, gpu: gpu, host: host, depth: 0, calibration: c))
             #expect(t < last || cpuMoE == 0, "moving experts of \(cpuMoE) layers to RAM must slow decoding")
             last = t
         }
@@ -85,8 +85,8 @@ struct ThroughputTests {
         #expect(allExperts > 0.2 && allExperts < 0.8)
         // with experts in RAM, a long context costs only the GPU's KV reads
         let share = work.gpuShareOfReads(gpuLayers: n + 1, totalLayers: n + 1, cpuMoELayers: n)
-        let onGPU = ThroughputEstimator.decode(work, verdict: .partial, gpuShare: share, kvGPUShare: 1, gpu: gpu, host: host, depth: 32768, calibration: c) ?? 0
-        let split = ThroughputEstimator.decode(work, verdict: .partial, gpuShare: share, gpu: gpu, host: host, depth: 32768, calibration: c) ?? 0
+        let onGPU = ThroughputEstimator.decodeOffloaded(work, gpuShare: share, kvGPUShare: 1, gpu: gpu, host: host, depth: 32768, calibration: c) ?? 0
+        let split = ThroughputEstimator.decodeOffloaded(work, gpuShare: share, gpu: gpu, host: host, depth: 32768, calibration: c) ?? 0
         #expect(onGPU > split)
     }
 

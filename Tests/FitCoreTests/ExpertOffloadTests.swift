@@ -9,7 +9,7 @@ struct ExpertOffloadTests {
 
     func plan(_ cpuMoE: Int, ctx: Int = 32768) -> MemoryPlan {
         var o = PlanOptions(context: TokenCount(ctx))
-        o.cpuMoELayers = cpuMoE
+        o.experts = .firstLayersInRAM(cpuMoE)
         return MemoryPlanner(model: moe, scheme: .q4_K_M).plan(o, on: Ref.target(ramGiB: 64, gpusGiB: [80]))
     }
 
@@ -31,12 +31,25 @@ struct ExpertOffloadTests {
         let o = PlanOptions(context: TokenCount(32768))
         guard let n = planner.expertOffload(o, on: target) else { Issue.record("no suggestion"); return }
         var fits = o, tooFew = o
-        fits.cpuMoELayers = n
-        tooFew.cpuMoELayers = n - 1
+        fits.experts = .firstLayersInRAM(n)
+        tooFew.experts = .firstLayersInRAM(n - 1)
         #expect(planner.plan(fits, on: target).gpuLayers == 49)
         #expect(planner.plan(tooFew, on: target).gpuLayers < 49)
         let flags = LaunchFlags.llamaServer(modelFile: "m.gguf", plan: planner.plan(fits, on: target), devices: 1)
         #expect(flags.suffix(2) == ["--n-cpu-moe", String(n)])
+    }
+
+    @Test("--cpu-moe launches as --cpu-moe, not as a huge --n-cpu-moe count, and plans every expert in RAM")
+    func allExperts() {
+        var o = PlanOptions(context: TokenCount(32768))
+        o.experts = .allInRAM
+        let planner = MemoryPlanner(model: moe, scheme: .q4_K_M)
+        let p = planner.plan(o, on: Ref.target(ramGiB: 64, gpusGiB: [80]))
+        let flags = LaunchFlags.llamaServer(modelFile: "m.gguf", plan: p, devices: 1)
+        #expect(flags.contains("--cpu-moe"))
+        #expect(!flags.contains("--n-cpu-moe"))
+        #expect(!flags.contains { $0.count > 6 && Int($0) != nil })
+        #expect(p.devices[1].memory.weightsBytes == plan(0).devices[1].memory.weightsBytes - moe.weights(.q4_K_M).perLayerExperts.reduce(0, +))
     }
 
     @Test("no suggestion for dense models, or when the model already fits")

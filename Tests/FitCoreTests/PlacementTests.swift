@@ -122,7 +122,7 @@ struct PlacementTests {
     @Test("list puts the most useful answers first")
     func listOrder() {
         let rows = FitList.evaluate(models: [llama8B, llama70B], target: Ref.target(ramGiB: 64, gpusGiB: [24]),
-                                    options: PlanOptions(context: TokenCount(8192)))
+                                    options: PlanOptions(context: TokenCount(8192)), contextFor: nil, speed: Ref.noSpeed, largestContext: true)
         #expect(rows.map(\.verdict) == rows.map(\.verdict).sorted())
         let firstPartial = rows.firstIndex { $0.verdict == .partial }
         #expect(rows.first?.verdict == .gpu && firstPartial != nil)
@@ -134,16 +134,25 @@ struct PlacementTests {
 
 @Suite("Answers people ask for")
 struct AnswerTests {
-    @Test("the best quant per model: the best verdict, then the most bits")
+    @Test("the build to use per model: the best verdict, then Q4_K_M or the next larger build, never below 4 bits")
     func best() {
         let models = [Ref.model("llama-3.1-8b", Ref.llama31_8B), Ref.model("llama-3.1-70b", Ref.llama31_70B)]
-        let rows = FitList.evaluate(models: models, target: Ref.target(ramGiB: 64, gpusGiB: [24]), options: PlanOptions(context: TokenCount(8192)))
-        let best = FitList.bestPerModel(rows)
+        let rows = FitList.evaluate(models: models, target: Ref.target(ramGiB: 64, gpusGiB: [24]), options: PlanOptions(context: TokenCount(8192)),
+                                    contextFor: nil, speed: Ref.noSpeed, largestContext: false)
+        let best = BuildChoice.perModel(rows)
         #expect(best.count == 2)
+        // F16 fits the 24 GiB GPU too, but more bits cost speed without evidence of better work
         let small = best.first { $0.model == "llama-3.1-8b" }
-        #expect(small?.verdict == .gpu && small?.quant == .f16)  // 16 GB of F16 fits a 24 GiB GPU at 8k
+        #expect(rows.contains { $0.model == "llama-3.1-8b" && $0.quant == .f16 && $0.verdict == .gpu })
+        #expect(small?.verdict == .gpu && small?.quant == .q4_K_M)
+        // the 70B fits only by offloading: still Q4_K_M, not the Q8_0 that also fits partly
         let big = best.first { $0.model == "llama-3.1-70b" }
-        #expect(big?.verdict == .partial && big?.quant == .q8_0)
+        #expect(big?.verdict == .partial && big?.quant == .q4_K_M)
+        // a model that fits only below 4 bits has no build to use
+        let tiny = Ref.target(ramGiB: 6)
+        let only3 = FitList.evaluate(models: [models[0]], target: tiny, options: PlanOptions(context: TokenCount(8192)), contextFor: nil,
+                                     speed: Ref.noSpeed, largestContext: false)
+        if only3.filter(\.fits).allSatisfy(\.quant.isBelowFourBits) { #expect(BuildChoice.perModel(only3).isEmpty) }
     }
 
     @Test("parallel sequences each get the context: KV scales with -np, and -c is the total")

@@ -28,6 +28,10 @@ public enum Ref {
                      notes: nil, architecture: a, quants: quants)
     }
 
+    /// A machine nothing is known of for speed (no calibration): answers without tokens/s.
+    public static let noSpeed = SpeedContext(gpus: [], firstGPUIndex: nil, host: .assumed(physicalCores: 4), calibration: nil,
+                                             corrections: [], measured: [])
+
     public static func target(ramGiB: Double, gpusGiB: [Double] = [], unified: Bool = false) -> PlanTarget {
         PlanTarget(host: PlanDevice(id: "cpu", name: "CPU", kind: .host, backend: .cpu, capacity: .gib(ramGiB), sharesHostMemory: true),
                    gpus: gpusGiB.enumerated().map { i, g in

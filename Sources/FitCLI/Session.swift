@@ -1,0 +1,127 @@
+import FitCatalog
+import FitCore
+import FitProbe
+import Foundation
+
+/// One run's loaded world, built once at the edge: the catalog read once, the user database
+/// opened once (read-only), the machine probed once with each GPU matched to the hardware table
+/// once, and this machine's measurements and corrections read once. Commands ask the core
+/// (`FitCore/Advisor.swift`) with what it holds and render the answer.
+final class Session {
+    let catalog: Catalog
+    let machine: MachineDescription
+    /// The user's database, read-only; nil when there is none yet.
+    let userStore: UserStore?
+    /// This machine's newest `fit bench hardware`.
+    let hostMeasurement: HardwareMeasurement?
+    private let baseSpeed: SpeedContext
+    private let loader: CatalogLoader
+    private var cachedEvidence: Evidence?
+
+    /// The plan target of the machine as it is (a `--runtime` preset may narrow it per command).
+    var target: PlanTarget { PlanTarget(machine: machine) }
+
+    private init(catalog: Catalog, machine: MachineDescription, userStore: UserStore?, loader: CatalogLoader) {
+        self.catalog = catalog
+        self.machine = machine
+        self.userStore = userStore
+        self.loader = loader
+        let key = machine.benchKey
+        hostMeasurement = try? userStore?.hardware(machine: key)
+        baseSpeed = SpeedContext(
+            gpus: Self.knownGPUs(machine, catalog: catalog),
+            firstGPUIndex: machine.gpus.first?.index,
+            host: hostMeasurement?.hostSpeed ?? HostSpeed.assumed(physicalCores: machine.cpu.physicalCores.value),
+            calibration: catalog.calibration,
+            corrections: (try? userStore?.calibration(machine: key)) ?? [],
+            measured: [])
+    }
+
+    /// Loads the catalog (with the user's imported models) and the machine.
+    static func load(catalog catalogOptions: CatalogOptions, machine machineOptions: MachineOptions) async throws -> Session {
+        let (loader, shipped) = try catalogOptions.loadShipped()
+        let store = readUserStore()
+        let catalog = CatalogOptions.merging(shipped, userModels: (try? store?.models()) ?? [])
+        let machine = try await machineOptions.load(catalog: catalog)
+        return Session(catalog: catalog, machine: machine, userStore: store, loader: loader)
+    }
+
+    /// The catalog's evidence plus this machine's `fit bench agent` runs; read once, when asked.
+    func evidence() throws -> Evidence {
+        if let cachedEvidence { return cachedEvidence }
+        let e = try loader.evidence(for: catalog).withMachineRuns(machine, store: userStore)
+        cachedEvidence = e
+        return e
+    }
+
+    /// What the speed of any build here depends on. With a GPU the table knows, the catalog's
+    /// measured rows come along (a measurement of the same model, quant and GPU beats the
+    /// estimate); without one none can apply, and the evidence is not read.
+    func speed() throws -> SpeedContext {
+        if let cachedSpeed { return cachedSpeed }
+        var s = baseSpeed
+        if !s.gpus.isEmpty { s.measured = try evidence().throughput }
+        cachedSpeed = s
+        return s
+    }
+    private var cachedSpeed: SpeedContext?
+
+    /// The host speed the estimator uses here (measured, or assumed and said).
+    var hostSpeed: HostSpeed { baseSpeed.host }
+
+    /// Each GPU the hardware table knows, with its speed figures: its bandwidth (probed or from the
+    /// table) and the entry's FP16 throughput, dies and vendor. Matched once per run.
+    static func knownGPUs(_ machine: MachineDescription, catalog: Catalog) -> [KnownGPU] {
+        let resolver = catalog.hardwareResolver
+        return machine.gpus.compactMap { g in
+            guard let bandwidth = g.memoryBandwidthGBs?.value,
+                let spec = g.name.value.flatMap({ resolver.match(name: $0, memory: g.memoryTotal.value) })
+            else { return nil }
+            let device = ComputeDevice(bandwidthGBs: bandwidth, fp16TFLOPS: spec.fp16TFLOPS, backend: g.backend, dies: spec.dies ?? 1,
+                                       vendor: spec.vendor)
+            return KnownGPU(index: g.index, device: device, hardwareID: spec.id, name: spec.name, powerW: spec.powerW)
+        }
+    }
+}
+
+/// The user's database for reading, when there is one: read-only, no migration, no write lock.
+func readUserStore() -> UserStore? {
+    UserStore.defaultPath(environment: ProcessInfo.processInfo.environment).flatMap(UserStore.openReadOnly)
+}
+
+/// Where measurements are kept: the user's database, for the commands that write it.
+func openUserStore() throws -> UserStore {
+    guard let path = UserStore.defaultPath(environment: ProcessInfo.processInfo.environment) else {
+        throw FitError.usage("no place for fit's database: set HOME, XDG_DATA_HOME or FIT_DATA_DIR")
+    }
+    do { return try UserStore.open(at: path) } catch {
+        throw FitError(sentence: "cannot open fit's database \(path) (\(error)); check its folder is writable, or set FIT_DATA_DIR", exitCode: 1)
+    }
+}
+
+extension Evidence {
+    /// The catalog's evidence plus this machine's `fit bench agent` runs, as tier runs (one set per model and endpoint).
+    func withMachineRuns(_ machine: MachineDescription, store: UserStore?) -> Evidence {
+        guard let runs = try? store?.agentRuns(machine: machine.benchKey), !runs.isEmpty else { return self }
+        var e = self
+        struct Key: Hashable, Comparable {
+            var model: String, endpoint: String
+            static func < (a: Key, b: Key) -> Bool { (a.model, a.endpoint) < (b.model, b.endpoint) }
+        }
+        for (key, group) in Dictionary(grouping: runs, by: { Key(model: $0.model, endpoint: $0.endpoint) }).sorted(by: { $0.key < $1.key }) {
+            e.seeds += AgentRun.evidence(group.map(\.run), model: key.model, modelName: key.model, endpoint: key.endpoint)
+        }
+        return e
+    }
+}
+
+extension Catalog {
+    /// The catalog model a name means (id, alias, Hugging Face repo, Ollama tag), and the quant the name implies.
+    func model(named name: String) throws -> (CatalogModel, QuantScheme?) {
+        switch resolver.resolve(name) {
+        case .found(let m, let q): return (m, q)
+        case .unknown(let suggestions):
+            throw FitError.usage("unknown model `\(name)`; closest catalog entries: \(suggestions.joined(separator: ", ")) (see `fit list`)")
+        }
+    }
+}
