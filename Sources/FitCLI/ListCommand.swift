@@ -145,7 +145,7 @@ struct ListCommand: AsyncParsableCommand {
         let rows = screen.rows
         let at = perModelContext ? "at \(runtime?.rawValue ?? "")'s default context for each model" : "at \(options.context.short) context (\(options.context) tokens"
         let rt = runtime.map { ", \($0.rawValue) defaults" } ?? ""
-        var out = style.bold("What runs on this machine \(at)\(perModelContext ? " (" : ", ")KV \(options.kvType.rawValue)\(rt))") + "\n"
+        var out = style.bold(wrapped("What runs on this machine \(at)\(perModelContext ? " (" : ", ")KV \(options.kvType.rawValue)\(rt))", width: screen.width)) + "\n"
         out += machineSummary(machine, target: target).split(separator: "\n").map { wrapped(String($0), width: screen.width) }.joined(separator: "\n") + "\n\n"
         let speeds = rows.contains { $0.decodeTokensPerSecond != nil }
         // Columns in order; `drop` ranks what a narrow terminal loses first (nil: never dropped).

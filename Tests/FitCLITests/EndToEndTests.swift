@@ -81,12 +81,14 @@ struct EndToEndTests {
         #expect(!r.stdout.contains("\u{1B}["))
         let lines = r.stdout.split(separator: "\n")
         #expect(lines.allSatisfy { $0.count <= 80 }, "\(lines.filter { $0.count > 80 })")
-        let rows = lines.filter { $0.contains(" GiB ") }
+        let heading = try #require(lines.firstIndex { $0.hasPrefix("Fits in RAM only (") })
+        let rows = lines[(heading + 1)...].prefix { !$0.isEmpty && !$0.hasPrefix("20 fits") }
         #expect(rows.count == 20 && Set(rows.map { $0.split(separator: " ")[0] }).count == rows.count, "one row per model, 20 by default: \(rows)")
         // a narrow terminal drops columns, it never wraps
         let narrow = try Fit.run(["--ctx", "64k", "--machine", vmMachine], env: ["COLUMNS": "50"])
         #expect(narrow.stdout.split(separator: "\n").allSatisfy { $0.count <= 50 })
-        #expect(narrow.stdout.contains("MODEL") && !narrow.stdout.contains("MAX CTX"))
+        let header = narrow.stdout.split(separator: "\n").first { $0.hasPrefix("MODEL") } ?? ""
+        #expect(header.contains("DECODE") && !header.contains("MAX CTX"), "\(header)")
     }
 
     @Test("--all shows every build, --fits drops what does not fit, --limit and --sort order them, --csv has every column")
