@@ -211,7 +211,7 @@ struct BenchRuntimeCommand: AsyncParsableCommand {
     /// fit's prediction for what llama-bench measures: the file at a short context, empty, as
     /// placed on this machine (a model that fits nowhere runs from RAM, as llama-bench would).
     static func predict(_ build: ModelBuild, target: PlanTarget, speed: SpeedContext, prompt: Int) -> Prediction {
-        let planner = MemoryPlanner(architecture: build.architecture, weights: build.weights)
+        let planner = MemoryPlanner(architecture: build.architecture, weights: build.weights, memo: nil)
         var plan = planner.plan(PlanOptions(context: TokenCount(max(4096, prompt * 2))), on: target)
         if plan.verdict == .none { plan = planner.plan(plan.options, on: PlanTarget(host: target.host, gpus: [])); plan.verdict = .ram }
         switch SpeedEstimator.estimate(build.work, plan: plan, context: speed, decodeDepths: [0], prompt: prompt, promptDepth: 0) {

@@ -47,6 +47,7 @@ struct ChooseCommand: AsyncParsableCommand {
         let session = try await Session.load(catalog: catalogOptions, machine: machineOptions)
         let choice = try Self.compute(Request(tierName: tier, harness: harness, localOnly: localOnly, maxCost: maxCost, models: model,
                                               context: plan.ctx, options: try plan.options()), session: session)
+        session.save()
         if output.json {
             try printJSON(ChooseReport(choice, catalog: session.catalog, machine: session.machine))
         } else {
@@ -116,7 +117,8 @@ struct ChooseCommand: AsyncParsableCommand {
         }
         return Advisor.choose(tier: tier, book: book, evidence: evidence, models: localModels, cloud: cloud, target: session.target,
                               options: r.options.with(context: context), speed: try session.speed(),
-                              choose: ChooseOptions(harness: r.harness, localOnly: r.localOnly, maxCostUSD: maxCostUSD, context: context))
+                              choose: ChooseOptions(harness: r.harness, localOnly: r.localOnly, maxCostUSD: maxCostUSD, context: context),
+                              memo: session.memo)
     }
 
     static func render(_ c: Choice, machine: MachineDescription, top: Int, style: Style) -> String {

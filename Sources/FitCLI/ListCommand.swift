@@ -58,7 +58,8 @@ struct ListCommand: AsyncParsableCommand {
             contextFor = { contexts[$0.id] ?? options.context }
         }
         let evaluated = FitList.evaluate(models: session.catalog.models, target: target, options: options, contextFor: contextFor,
-                                         speed: try session.speed(), largestContext: true)
+                                         speed: try session.speed(), largestContext: true, memo: session.memo)
+        session.save()
         let checked = evaluated.count
         var rows = all || output.json && !best ? evaluated : BuildChoice.perModel(evaluated)
         if fits { rows = rows.filter(\.fits) }

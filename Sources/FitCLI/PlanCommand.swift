@@ -43,7 +43,8 @@ struct PlanCommand: AsyncParsableCommand {
             planOptions = options.with(context: try plan.context(for: build.architecture, machine: machine))
         }
         let answer = Advisor.plan(build, options: planOptions, target: target, speed: try session.speed(), prompt: prompt,
-                                  depth: depth ?? planOptions.context.count, tiers: try? session.evidence().tiers)
+                                  depth: depth ?? planOptions.context.count, tiers: try? session.tiers(), memo: session.memo)
+        session.save()
         let report = PlanReport(answer, machine: machine, speed: try session.speed())
         if output.json {
             try printJSON(report)

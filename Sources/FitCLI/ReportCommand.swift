@@ -41,6 +41,7 @@ struct ReportCommand: AsyncParsableCommand {
         }
         let day = date ?? String(ISO8601DateFormatter().string(from: Date()).prefix(10))
         let report = try Self.build(session, contexts: contexts.sorted(), hostname: hostname, date: day, redact: redact, title: machineOptions.hardware)
+        session.save()
         let text: String
         switch fmt {
         case .json: text = try Self.json(report)
@@ -84,7 +85,8 @@ struct ReportCommand: AsyncParsableCommand {
         var maxCtx: [String: (Int, String)] = [:]
         for c in contexts {
             let options = PlanOptions(context: TokenCount(c))
-            let rows = FitList.evaluate(models: catalog.models, target: target, options: options, contextFor: nil, speed: speed, largestContext: true)
+            let rows = FitList.evaluate(models: catalog.models, target: target, options: options, contextFor: nil, speed: speed, largestContext: true,
+                                        memo: session.memo)
             let best = Dictionary(uniqueKeysWithValues: BuildChoice.perModel(rows).map { ($0.model, $0) })
             for m in catalog.models {
                 guard let r = best[m.id] else {
@@ -93,7 +95,7 @@ struct ReportCommand: AsyncParsableCommand {
                     continue
                 }
                 let build = BuildWork(model: m, scheme: r.quant)
-                let plan = MemoryPlanner(architecture: m.architecture, weights: build.work.weights).plan(options, on: target)
+                let plan = MemoryPlanner(architecture: m.architecture, weights: build.work.weights, memo: session.memo).plan(options, on: target)
                 let s = try? SpeedEstimator.estimate(build, plan: plan, context: speed, decodeDepths: [c / 2], prompt: 512, promptDepth: 0).get()
                 cellsByModel[m.id, default: []].append(.init(context: c, quant: r.quant.rawValue, verdict: r.verdict.rawValue, memoryBytes: r.memory.totalBytes,
                                                              decodeTokensPerSecond: LaunchText.round(s?.decode[0]), prefillTokensPerSecond: LaunchText.round(s?.prefill, 0)))
@@ -141,7 +143,7 @@ struct ReportCommand: AsyncParsableCommand {
         for (id, q, ctx) in launchModels {
             guard let m = byID[id] else { continue }
             let build = BuildWork(model: m, scheme: q)
-            let plan = MemoryPlanner(architecture: m.architecture, weights: build.work.weights).plan(PlanOptions(context: TokenCount(ctx)), on: target)
+            let plan = MemoryPlanner(architecture: m.architecture, weights: build.work.weights, memo: session.memo).plan(PlanOptions(context: TokenCount(ctx)), on: target)
             let file = "\(m.id)-\(q.rawValue).gguf"
             let repo = m.aliases.first { $0.contains("/") && !$0.lowercased().contains("gguf") } ?? m.id
             let ollama = m.aliases.first { $0.contains(":") && !$0.contains("/") } ?? "./\(file)"

@@ -14,6 +14,9 @@ final class Session {
     let userStore: UserStore?
     /// This machine's newest `fit bench hardware`.
     let hostMeasurement: HardwareMeasurement?
+    /// Compute buffers allocated in this run, and those kept from earlier runs of this build.
+    let memo: ComputeBufferMemo
+    private let memoPath: String?
     private let baseSpeed: SpeedContext
     private let loader: CatalogLoader
     private var cachedEvidence: Evidence?
@@ -26,6 +29,10 @@ final class Session {
         self.machine = machine
         self.userStore = userStore
         self.loader = loader
+        let env = ProcessInfo.processInfo.environment
+        memoPath = CatalogLoader.defaultCacheDirectory(environment: env)?.appendingPathComponent("compute-buffers.bin").path
+        memo = ComputeBufferMemo(build: Self.buildIdentity())
+        if let memoPath, let data = FileManager.default.contents(atPath: memoPath), data.count < 64 << 20 { memo.load([UInt8](data)) }
         let key = machine.benchKey
         hostMeasurement = try? userStore?.hardware(machine: key)
         baseSpeed = SpeedContext(
@@ -46,12 +53,38 @@ final class Session {
         return Session(catalog: catalog, machine: machine, userStore: store, loader: loader)
     }
 
+    /// Keeps this run's new compute buffers for the next run (a temporary file renamed into
+    /// place; a cache that cannot be written only makes the next run slower).
+    func save() {
+        guard let memoPath, let bytes = memo.stored() else { return }
+        let dir = (memoPath as NSString).deletingLastPathComponent
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let tmp = memoPath + ".\(getpid()).tmp"
+        guard FileManager.default.createFile(atPath: tmp, contents: Data(bytes)) else { return }
+        if rename(tmp, memoPath) != 0 { unlink(tmp) }
+    }
+
+    /// This fit build: its executable's size and modification time (a rebuilt binary, which may
+    /// allocate differently, never reuses an older build's buffers).
+    static func buildIdentity() -> UInt64 {
+        var st = stat()
+        guard stat(CatalogOptions.executablePath, &st) == 0 else { return 0 }
+        return UInt64(truncatingIfNeeded: st.st_size) &* 0x100_0000_01b3 ^ UInt64(truncatingIfNeeded: st.st_mtim.tv_sec) &* 1_000_000_007
+            ^ UInt64(truncatingIfNeeded: st.st_mtim.tv_nsec)
+    }
+
     /// The catalog's evidence plus this machine's `fit bench agent` runs; read once, when asked.
     func evidence() throws -> Evidence {
         if let cachedEvidence { return cachedEvidence }
         let e = try loader.evidence(for: catalog).withMachineRuns(machine, store: userStore)
         cachedEvidence = e
         return e
+    }
+
+    /// The task tiers (without reading the rest of the evidence when it is not loaded yet).
+    func tiers() throws -> TierBook? {
+        if let cachedEvidence { return cachedEvidence.tiers }
+        return try loader.tiers(for: catalog)
     }
 
     /// What the speed of any build here depends on. With a GPU the table knows, the catalog's

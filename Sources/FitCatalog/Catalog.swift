@@ -203,6 +203,18 @@ public struct CatalogLoader: Sendable {
         try evidence(for: try load())
     }
 
+    /// The task tiers of a catalog this loader has loaded already: from the cache, else parsed.
+    public func tiers(for catalog: Catalog) throws -> TierBook? {
+        if let dir = cacheDirectory {
+            let path = dir.appendingPathComponent("catalog.sqlite").path
+            if let store = try? CatalogStore(DatabaseQueue(path: path, configuration: Self.readOnly)),
+               (try? store.fingerprint()) == catalog.fingerprint, let t = try? store.tiers() {
+                return t
+            }
+        }
+        return try evidence(for: catalog).tiers
+    }
+
     /// The evidence of a catalog this loader has loaded already: from the cache it left (no second
     /// read or hash of the text), else parsed.
     public func evidence(for catalog: Catalog) throws -> Evidence {

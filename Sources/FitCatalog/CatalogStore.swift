@@ -119,6 +119,14 @@ public struct CatalogStore: Sendable {
         try db.read { db in try CloudRow.order(Column("position")).fetchAll(db).map(\.entry) }
     }
 
+    /// The task tiers alone (`fit plan` needs them, not the thousands of measured rows).
+    public func tiers() throws -> TierBook? {
+        try db.read { db in
+            guard let row = try EvidenceRow.filter(Column("kind") == "tiers").fetchOne(db) else { return nil }
+            return try JSONDecoder().decode(TierBook.self, from: Data(row.entry.utf8))
+        }
+    }
+
     public func evidence() throws -> Evidence {
         try db.read { db in
             var e = Evidence()

@@ -440,8 +440,8 @@ public enum Advisor {
 
     /// Everything `fit plan` says about one build at `options` on `target`.
     public static func plan(_ build: ModelBuild, options: PlanOptions, target: PlanTarget, speed: SpeedContext, prompt: Int, depth: Int,
-                            tiers: TierBook?) -> PlanAnswer {
-        let planner = MemoryPlanner(architecture: build.architecture, weights: build.weights)
+                            tiers: TierBook?, memo: ComputeBufferMemo?) -> PlanAnswer {
+        let planner = MemoryPlanner(architecture: build.architecture, weights: build.weights, memo: memo)
         let plan = planner.plan(options, on: target)
         let gpuCount = target.gpus.count
         var notes: [PlanNote] = []
@@ -484,8 +484,10 @@ public enum Advisor {
     /// `fit choose`'s answer: each local model's build to use at the tier's context, with its
     /// mid-task speed, ranked with the cloud offers on the tier's evidence.
     public static func choose(tier: TaskTier, book: TierBook, evidence: Evidence, models: [CatalogModel], cloud: [CloudModel],
-                              target: PlanTarget, options: PlanOptions, speed: SpeedContext, choose: ChooseOptions) -> Choice {
-        let rows = FitList.evaluate(models: models, target: target, options: options, contextFor: nil, speed: speed, largestContext: false)
+                              target: PlanTarget, options: PlanOptions, speed: SpeedContext, choose: ChooseOptions,
+                              memo: ComputeBufferMemo?) -> Choice {
+        let rows = FitList.evaluate(models: models, target: target, options: options, contextFor: nil, speed: speed, largestContext: false,
+                                    memo: memo)
         let byID = Dictionary(uniqueKeysWithValues: models.map { ($0.id, $0) })
         var locals: [LocalOption] = [], unfit: [UnfitOption] = [], unrated: [String] = []
         for (id, builds) in Dictionary(grouping: rows, by: \.model) {
@@ -494,7 +496,7 @@ public enum Advisor {
             if let best = BuildChoice.preferred(builds) {
                 guard rated else { unrated.append(id); continue }
                 let build = BuildWork(model: m, scheme: best.quant)
-                let plan = MemoryPlanner(architecture: m.architecture, weights: build.work.weights).plan(options, on: target)
+                let plan = MemoryPlanner(architecture: m.architecture, weights: build.work.weights, memo: memo).plan(options, on: target)
                 let mid = midTaskSpeed(build, plan: plan, speed: speed)
                 let gpu = plan.devices.first { !$0.isHost && $0.layerCount > 0 }.flatMap { d -> KnownGPU? in
                     if case .gpu(let i) = d.kind { return speed.gpu(index: i) }

@@ -1,4 +1,3 @@
-import Foundation
 
 /// A small tool-calling coding task for `fit bench agent` (Catalog/agent-tasks): a simulated
 /// project held in memory, what its commands print, and the checks that decide a pass.
@@ -52,7 +51,7 @@ public struct SimulatedProject: Sendable, Equatable {
     public static let toolNames = ["read_file", "write_file", "run_command", "search_code"]
 
     static func normalise(_ path: String) -> String {
-        var p = path.trimmingCharacters(in: .whitespaces)
+        var p = path.trimmed
         for prefix in ["/workspace/", "./", "/"] where p.hasPrefix(prefix) { p.removeFirst(prefix.count) }
         return p
     }
@@ -97,12 +96,12 @@ public struct SimulatedProject: Sendable, Equatable {
     }
 
     func search(_ pattern: String) -> String {
-        let regex = try? NSRegularExpression(pattern: pattern)
+        let regex = try? Regex(pattern)
         var hits: [String] = []
         for path in files.keys.sorted() {
             for (i, line) in (files[path] ?? "").split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 let s = String(line)
-                let hit = regex.map { $0.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil } ?? s.contains(pattern)
+                let hit = regex.map { (try? $0.firstMatch(in: s)) != nil } ?? s.contains(pattern)
                 if hit { hits.append("\(path):\(i + 1): \(s)") }
             }
         }
@@ -122,8 +121,7 @@ public enum AgentScoring {
         if let s = c.contains, !(text?.contains(s) ?? false) { return false }
         if let s = c.notContains, text?.contains(s) ?? false { return false }
         if let p = c.matches {
-            guard let text, let re = try? NSRegularExpression(pattern: p),
-                  re.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil else { return false }
+            guard let text, let re = try? Regex(p), (try? re.firstMatch(in: text)) != nil else { return false }
         }
         return true
     }

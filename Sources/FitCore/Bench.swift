@@ -1,4 +1,3 @@
-import Foundation
 
 /// What `fit bench hardware` measures on this machine.
 public struct HardwareMeasurement: Codable, Sendable, Equatable {

@@ -34,7 +34,8 @@ public enum FitList {
     /// estimator (`SpeedEstimator`) at an empty context and at the planned one; `largestContext`
     /// runs the largest-context search per row (the list shows it; `fit choose` does not need it).
     public static func evaluate(models: [CatalogModel], target: PlanTarget, options given: PlanOptions,
-                                contextFor: ((CatalogModel) -> TokenCount)?, speed: SpeedContext, largestContext: Bool) -> [FitRow] {
+                                contextFor: ((CatalogModel) -> TokenCount)?, speed: SpeedContext, largestContext: Bool,
+                                memo: ComputeBufferMemo?) -> [FitRow] {
         var rows: [FitRow] = []
         for m in models {
             let options = contextFor.map { given.with(context: $0(m)) } ?? given
@@ -43,7 +44,7 @@ public enum FitList {
             let active = m.architecture.activeParameters(tensors)
             for q in m.quants {
                 let build = BuildWork(model: m, scheme: q.scheme, tensors: tensors)
-                let planner = MemoryPlanner(architecture: m.architecture, weights: build.work.weights)
+                let planner = MemoryPlanner(architecture: m.architecture, weights: build.work.weights, memo: memo)
                 let plan = planner.plan(options, on: target)
                 let estimate = try? SpeedEstimator.estimate(build, plan: plan, context: speed, decodeDepths: [0, options.context.count],
                                                             prompt: 512, promptDepth: 0).get()

@@ -101,11 +101,11 @@ public struct DIMMSummary: Codable, Sendable, Equatable {
         var devices: [[String: String]] = []
         var current: [String: String]?
         for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let line = raw.trimmingCharacters(in: .whitespaces)
+            let line = raw.trimmed
             if line == "Memory Device" { if let c = current { devices.append(c) }; current = [:]; continue }
             if line.hasPrefix("Handle ") { if let c = current { devices.append(c) }; current = nil; continue }
             guard current != nil, let colon = line.firstIndex(of: ":") else { continue }
-            current?[String(line[..<colon])] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            current?[String(line[..<colon])] = line[line.index(after: colon)...].trimmed
         }
         if let c = current { devices.append(c) }
         func number(_ s: String?) -> Int? { s.flatMap { Int($0.split(separator: " ").first ?? "") } }

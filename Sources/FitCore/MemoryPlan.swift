@@ -1,4 +1,3 @@
-import Foundation
 /// The memory model: what llama.cpp will allocate for a model at a context, per device, and the
 /// verdict. Formulas and their sources: REFERENCE.md section 1 and DECISIONS.md.
 
@@ -208,14 +207,17 @@ public struct MemoryPlan: Sendable, Equatable {
 public struct MemoryPlanner: Sendable {
     public let architecture: ModelArchitecture
     public let weights: WeightLayout
+    /// Compute buffers already allocated in this run (the session's); nil allocates every time.
+    public let memo: ComputeBufferMemo?
 
-    public init(architecture: ModelArchitecture, weights: WeightLayout) {
+    public init(architecture: ModelArchitecture, weights: WeightLayout, memo: ComputeBufferMemo?) {
         self.architecture = architecture
         self.weights = weights
+        self.memo = memo
     }
 
-    public init(model: CatalogModel, scheme: QuantScheme) {
-        self.init(architecture: model.architecture, weights: model.weights(scheme))
+    public init(model: CatalogModel, scheme: QuantScheme, memo: ComputeBufferMemo?) {
+        self.init(architecture: model.architecture, weights: model.weights(scheme), memo: memo)
     }
 
     // MARK: Pieces
@@ -259,11 +261,10 @@ public struct MemoryPlanner: Sendable {
         let a = architecture
         let maxCells = (0..<a.layers).map { cells(layer: $0, o) }.max() ?? 0
         let windowCells = (0..<a.layers).first { a.kind(ofLayer: $0) == .local }.map { cells(layer: $0, o) } ?? 0
-        let key = ComputeMemo.Key(architecture: a, cells: maxCells, tokens: min(o.context.count, o.ubatch), windowCells: windowCells,
-                                  flashAttention: o.flashAttention, kvType: o.kvType)
-        if let bytes = ComputeMemo.shared.bytes(key, {
-            LlamaGraph.build(a, o, cells: maxCells)?.allocate()
-        }) {
+        let shape = ComputeBufferMemo.Shape(cells: maxCells, tokens: min(o.context.count, o.ubatch), windowCells: windowCells,
+                                            flashAttention: o.flashAttention, kvType: o.kvType)
+        let graph = { LlamaGraph.build(a, o, cells: maxCells)?.allocate() }
+        if let bytes = memo.map({ $0.bytes(a, shape, graph) }) ?? graph() {
             return bytes
         }
         let ub = Int64(min(o.context.count, o.ubatch))
@@ -338,9 +339,13 @@ public struct MemoryPlanner: Sendable {
 
     /// Plans the build at `o` on `target`: the most layers the GPUs hold, then the verdict.
     public func plan(_ o: PlanOptions, on target: PlanTarget) -> MemoryPlan {
+        plan(o, on: target, compute: computeBytes(o))
+    }
+
+    /// The plan with a given compute buffer (the largest-context search bounds it from both sides).
+    func plan(_ o: PlanOptions, on target: PlanTarget, compute: Int64) -> MemoryPlan {
         let n = architecture.layers
         let costs = LayerCosts(self, o)
-        let compute = computeBytes(o)
         let output = outputBytes(o)
 
         // k = layers offloaded, counting the output layer as the last one (-ngl semantics).
@@ -464,10 +469,12 @@ public struct MemoryPlanner: Sendable {
     }
 
     /// Everything in host RAM (no GPU): the same sum `plan` makes for its host device.
-    func hostOnlyTotal(_ o: PlanOptions) -> Int64 {
+    func hostOnlyTotal(_ o: PlanOptions) -> Int64 { hostOnlyTotal(o, compute: computeBytes(o)) }
+
+    func hostOnlyTotal(_ o: PlanOptions, compute: Int64) -> Int64 {
         var total = weights.tokenEmbedding + (architecture.tiedEmbeddings ? 0 : weights.outputLayer)
         for i in 0..<architecture.layers { total += weights.perLayer[i] + kvBytes(layer: i, o) + recurrentBytes(layer: i, o) }
-        total += computeBytes(o) + outputBytes(o) + Backend.cpu.overhead.bytes
+        total += compute + outputBytes(o) + Backend.cpu.overhead.bytes
         return total
     }
 
@@ -476,48 +483,56 @@ public struct MemoryPlanner: Sendable {
     /// The largest context (a multiple of 256, at most the model's window) at which the verdict is
     /// at least `atLeast`. Nil when even 256 tokens do not reach it. Memory grows with context, so
     /// the verdict only worsens: a binary search is exact.
+    ///
+    ///
+    /// Each probe allocates a compute graph (the buffer depends on the context, and not
+    /// monotonically), so the search brackets the answer first without one: the buffer takes at
+    /// least zero bytes, so where everything else alone does not fit, nothing does. Below that
+    /// bracket, one graph gives the buffer's size near the answer and a graph-free step lands on it
+    /// (or next to it); every bound that the final bisection keeps is checked with the real buffer.
     public func maxContext(_ o: PlanOptions, on target: PlanTarget, atLeast: Verdict) -> TokenCount? {
         let limit = max(architecture.contextLength, 256)
         // No GPU: the verdict is "fits in RAM" exactly when the host total fits, which needs no
-        // placement search (and no allocation): the list runs this thousands of times.
+        // placement search: the list runs this thousands of times.
         let hostOnly = target.gpus.isEmpty && atLeast >= .ram && !o.gpuOnly
-        func ok(_ c: Int) -> Bool {
-            let x = o.with(context: TokenCount(c))
-            if hostOnly { return hostOnlyTotal(x) <= target.host.capacity.bytes }
-            return plan(x, on: target).verdict <= atLeast
+        let capacity = target.host.capacity.bytes
+        func options(_ units: Int) -> PlanOptions { o.with(context: TokenCount(min(units * 256, limit))) }
+        func ok(_ units: Int, compute: Int64?) -> Bool {
+            let x = options(units)
+            let bytes = compute ?? computeBytes(x)
+            if hostOnly { return hostOnlyTotal(x, compute: bytes) <= capacity }
+            return plan(x, on: target, compute: bytes).verdict <= atLeast
         }
-        guard ok(256) else { return nil }
-        if ok(limit) { return TokenCount(limit) }
-        var lo = 1, hi = (limit + 255) / 256  // in units of 256 tokens: lo fits, hi does not
-        while lo + 1 < hi {
-            let mid = (lo + hi) / 2
-            if ok(mid * 256) { lo = mid } else { hi = mid }
+        /// The largest unit in lo..<hi that passes, given that lo passes and hi fails.
+        func largest(from lo: Int, below hi: Int, _ passes: (Int) -> Bool) -> Int {
+            var lo = lo, hi = hi
+            while lo + 1 < hi {
+                let mid = (lo + hi) / 2
+                if passes(mid) { lo = mid } else { hi = mid }
+            }
+            return lo
         }
-        return TokenCount(lo * 256)
-    }
-}
-
-/// Graph allocations already run in this process: the list asks for the same model at the same
-/// context once per quant (the compute buffer does not depend on the weights' types).
-final class ComputeMemo: @unchecked Sendable {
-    struct Key: Hashable {
-        var architecture: ModelArchitecture
-        var cells: Int, tokens: Int
-        /// Cells of the sliding-window cache (window x slots + ubatch), 0 without one.
-        var windowCells: Int
-        var flashAttention: Bool
-        var kvType: KVCacheType
-    }
-    static let shared = ComputeMemo()
-    private let lock = NSLock()
-    private var table: [Key: Int64?] = [:]
-
-    func bytes(_ key: Key, _ compute: () -> Int64?) -> Int64? {
-        lock.lock()
-        if let hit = table[key] { lock.unlock(); return hit }
-        lock.unlock()
-        let value = compute()
-        lock.lock(); table[key] = value; lock.unlock()
-        return value
+        let top = (limit + 255) / 256  // in units of 256 tokens (the last one is the window itself)
+        guard ok(1, compute: nil) else { return nil }
+        if ok(top, compute: nil) { return TokenCount(limit) }
+        // Without any compute buffer: a unit that fails then fails with it too.
+        var hi = largest(from: 1, below: top) { ok($0, compute: 0) } + 1
+        var lo = 1
+        if hostOnly, hi - 1 > 1 {
+            // One step: the unit where everything else fits beside the buffer measured just below the bracket.
+            let near = computeBytes(options(hi - 1))
+            let guess = largest(from: 1, below: hi) { ok($0, compute: near) }
+            if ok(guess, compute: nil) { lo = guess } else { hi = guess }
+        }
+        // Down in doubling steps until a unit passes with the real buffer, then bisect.
+        var step = 1
+        while lo == 1, lo < hi - 1 {
+            let probe = max(lo, hi - step)
+            if probe == lo { break }
+            if ok(probe, compute: nil) { lo = probe; break }
+            hi = probe
+            step *= 2
+        }
+        return TokenCount(largest(from: lo, below: hi) { ok($0, compute: nil) } * 256)
     }
 }

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// `fit choose`: which model to use for a tier of agent work on this machine, local or cloud.
 /// A pure function of the evidence, the machine's fit rows and the options (DECISIONS.md,

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The per-machine report (`fit report`): what the machine is, what runs on it at the contexts
 /// that matter and how fast, what to use per task tier, and how to launch it. The JSON form is

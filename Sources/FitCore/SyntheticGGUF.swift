@@ -1,4 +1,3 @@
-import Foundation
 
 /// A GGUF of a catalog model's shape with zero weights, for `fit bench runtime MODEL` when the
 /// model is not on disk: speed and memory depend on shapes and quant types, not on the values.
@@ -97,7 +96,7 @@ public enum SyntheticGGUF {
             kv.append(("llama.expert_used_count", .u32(UInt32(moe.activeExperts))))
         }
         // A SentencePiece-style vocabulary: <unk>, <s>, </s>, the 256 byte tokens, then fillers.
-        var tokens = ["<unk>", "<s>", "</s>"] + (0..<256).map { String(format: "<0x%02X>", $0) }
+        var tokens = ["<unk>", "<s>", "</s>"] + (0..<256).map { "<0x" + (($0 < 16 ? "0" : "") + String($0, radix: 16, uppercase: true)) + ">" }
         tokens += (tokens.count..<max(a.vocabSize, tokens.count)).map { "t\($0)" }
         tokens = Array(tokens.prefix(a.vocabSize))
         let types: [Int32] = tokens.indices.map { $0 == 0 ? 2 : $0 < 3 ? 3 : $0 < 259 ? 6 : 1 }

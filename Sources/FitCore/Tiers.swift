@@ -1,4 +1,3 @@
-import Foundation
 
 /// A class of coding-agent work (Catalog/tiers/tiers.yaml): what it is, the context an agent needs
 /// for it, what a task of it spends, and how sure we must be before calling a model adequate.

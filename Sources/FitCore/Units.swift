@@ -153,3 +153,12 @@ extension StringProtocol {
         return s
     }
 }
+
+extension StringProtocol {
+    /// Without leading and trailing whitespace (what Foundation's trimming did, without Foundation).
+    var trimmed: String {
+        let chars = Array(self)
+        guard let first = chars.firstIndex(where: { !$0.isWhitespace }), let last = chars.lastIndex(where: { !$0.isWhitespace }) else { return "" }
+        return String(chars[first...last])
+    }
+}

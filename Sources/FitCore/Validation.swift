@@ -56,7 +56,7 @@ public enum MemoryValidation {
         let scheme = QuantScheme.named(c.quant)
         let weights = scheme.map { WeightLayout(architecture: a, scheme: $0) }
             ?? WeightLayout(architecture: a, scheme: .f16).scaled(toFileBytes: c.tensorBytes)
-        let planner = MemoryPlanner(architecture: a, weights: weights)
+        let planner = MemoryPlanner(architecture: a, weights: weights, memo: nil)
         // CPU_REPACK copies when llama.cpp repacked: from the recipe for a named mix, else every
         // repackable type in the file.
         var repack: Int64 = 0

@@ -1,4 +1,5 @@
 import FitCatalog
+import FitTestSupport
 @testable import FitCore
 import Foundation
 import Testing
@@ -52,7 +53,7 @@ struct GGUFRealFileTests {
     @Test("the planner's KV for Gemma 3 270M: 3 global layers at full context, 15 at window + ubatch")
     func gemmaKV() throws {
         let m = try GGUFLoader.model(at: gemma270M)
-        let p = MemoryPlanner(architecture: m.architecture, weights: m.weights)
+        let p = MemoryPlanner(architecture: m.architecture, weights: m.weights, memo: Ref.memo)
         let o = PlanOptions(context: TokenCount(32768))
         let kv = (0..<18).reduce(Int64(0)) { $0 + p.kvBytes(layer: $1, o) }
         let perCell: Int64 = 1 * (256 + 256) * 2
@@ -74,7 +75,7 @@ struct GGUFGemma4Tests {
         #expect(a.kvHeads(layer: 4) == 16 && a.headDim(layer: 4) == 256 && a.hasValueProjection(layer: 4))
         // llama.cpp b11312 allocates 11440 MiB of f16 KV at 131072 cells with flash attention, 16560 without
         // (V rows as wide as the widest layer's): Reports/validation/llamacpp-memory.json
-        let planner = MemoryPlanner(architecture: a, weights: g.weights)
+        let planner = MemoryPlanner(architecture: a, weights: g.weights, memo: Ref.memo)
         let kv = { (fa: Bool) in (0..<a.layers).reduce(Int64(0)) { $0 + planner.kvBytes(layer: $1, PlanOptions(context: TokenCount(131072), flashAttention: fa)) } }
         #expect(kv(true) == 11440 << 20)
         #expect(kv(false) == 16560 << 20)

@@ -77,7 +77,7 @@ struct ComputeGraphAllocatorTests {
 struct LlamaGraphTests {
     @Test("a longer context never shrinks the dense-model buffer by more than fragmentation can")
     func grows() {
-        let planner = MemoryPlanner(architecture: Ref.llama31_8B, weights: WeightLayout(architecture: Ref.llama31_8B, scheme: .q4_K_M))
+        let planner = MemoryPlanner(architecture: Ref.llama31_8B, weights: WeightLayout(architecture: Ref.llama31_8B, scheme: .q4_K_M), memo: Ref.memo)
         var last: Int64 = 0
         for ctx in stride(from: 4096, through: 131072, by: 4096) {
             let bytes = planner.computeBytes(PlanOptions(context: TokenCount(ctx), flashAttention: false))

@@ -10,7 +10,7 @@ struct ExpertOffloadTests {
     func plan(_ cpuMoE: Int, ctx: Int = 32768) -> MemoryPlan {
         var o = PlanOptions(context: TokenCount(ctx))
         o.experts = .firstLayersInRAM(cpuMoE)
-        return MemoryPlanner(model: moe, scheme: .q4_K_M).plan(o, on: Ref.target(ramGiB: 64, gpusGiB: [80]))
+        return MemoryPlanner(model: moe, scheme: .q4_K_M, memo: Ref.memo).plan(o, on: Ref.target(ramGiB: 64, gpusGiB: [80]))
     }
 
     @Test("the experts of the first N layers move from the GPU to RAM, byte for byte")
@@ -27,7 +27,7 @@ struct ExpertOffloadTests {
 
     @Test("the suggestion is the fewest layers that keep everything else on the GPU")
     func suggestion() {
-        let planner = MemoryPlanner(model: moe, scheme: .q4_K_M)
+        let planner = MemoryPlanner(model: moe, scheme: .q4_K_M, memo: Ref.memo)
         let o = PlanOptions(context: TokenCount(32768))
         guard let n = planner.expertOffload(o, on: target) else { Issue.record("no suggestion"); return }
         var fits = o, tooFew = o
@@ -43,7 +43,7 @@ struct ExpertOffloadTests {
     func allExperts() {
         var o = PlanOptions(context: TokenCount(32768))
         o.experts = .allInRAM
-        let planner = MemoryPlanner(model: moe, scheme: .q4_K_M)
+        let planner = MemoryPlanner(model: moe, scheme: .q4_K_M, memo: Ref.memo)
         let p = planner.plan(o, on: Ref.target(ramGiB: 64, gpusGiB: [80]))
         let flags = LaunchFlags.llamaServer(modelFile: "m.gguf", plan: p, devices: 1)
         #expect(flags.contains("--cpu-moe"))
@@ -54,9 +54,9 @@ struct ExpertOffloadTests {
 
     @Test("no suggestion for dense models, or when the model already fits")
     func none() {
-        let dense = MemoryPlanner(model: Ref.model("llama", Ref.llama31_8B), scheme: .q4_K_M)
+        let dense = MemoryPlanner(model: Ref.model("llama", Ref.llama31_8B), scheme: .q4_K_M, memo: Ref.memo)
         #expect(dense.expertOffload(PlanOptions(context: TokenCount(8192)), on: target) == nil)
-        let planner = MemoryPlanner(model: moe, scheme: .q4_K_M)
+        let planner = MemoryPlanner(model: moe, scheme: .q4_K_M, memo: Ref.memo)
         #expect(planner.expertOffload(PlanOptions(context: TokenCount(8192)), on: Ref.target(ramGiB: 64, gpusGiB: [80])) == nil)
     }
 }

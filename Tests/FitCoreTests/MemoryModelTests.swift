@@ -6,7 +6,7 @@ import Testing
 @Suite("The memory model agrees with llama.cpp's worked values")
 struct MemoryModelTests {
     func kv(_ a: ModelArchitecture, ctx: Int, _ kv: KVCacheType = .f16) -> Int64 {
-        let p = MemoryPlanner(architecture: a, weights: WeightLayout(architecture: a, scheme: .q4_K_M))
+        let p = MemoryPlanner(architecture: a, weights: WeightLayout(architecture: a, scheme: .q4_K_M), memo: Ref.memo)
         let o = PlanOptions(context: TokenCount(ctx), kvType: kv)
         return (0..<a.layers).reduce(0) { $0 + p.kvBytes(layer: $1, o) }
     }
@@ -40,7 +40,7 @@ struct MemoryModelTests {
     @Test("linear-attention layers keep a fixed state: Qwen3-Next-80B is 75.4 MiB per sequence")
     func recurrent() {
         let a = Ref.qwen3Next80B
-        let p = MemoryPlanner(architecture: a, weights: WeightLayout(architecture: a, scheme: .q4_K_M))
+        let p = MemoryPlanner(architecture: a, weights: WeightLayout(architecture: a, scheme: .q4_K_M), memo: Ref.memo)
         let o = PlanOptions(context: TokenCount(4096))
         let state = (0..<a.layers).reduce(Int64(0)) { $0 + p.recurrentBytes(layer: $1, o) }
         #expect(abs(ByteCount(state).mib - 75.4) < 0.1)
@@ -53,14 +53,14 @@ struct MemoryModelTests {
         (Ref.llama31_8B, 266.5), (Ref.qwen3_30B_A3B, 304.75), (Ref.gemma3_12B, 527.1),
     ])
     func computeFA(_ a: ModelArchitecture, _ mib: Double) {
-        let p = MemoryPlanner(architecture: a, weights: WeightLayout(architecture: a, scheme: .q4_K_M))
+        let p = MemoryPlanner(architecture: a, weights: WeightLayout(architecture: a, scheme: .q4_K_M), memo: Ref.memo)
         #expect(abs(ByteCount(p.computeBytes(PlanOptions(context: TokenCount(8192)))).mib - mib) < 0.1)
     }
 
     @Test("compute buffer without flash attention grows with context: Llama-3-8B 572.01 MiB at 8k, 8.3 GiB at 128k")
     func computeNoFA() {
         let a = Ref.llama31_8B
-        let p = MemoryPlanner(architecture: a, weights: WeightLayout(architecture: a, scheme: .q4_K_M))
+        let p = MemoryPlanner(architecture: a, weights: WeightLayout(architecture: a, scheme: .q4_K_M), memo: Ref.memo)
         // REFERENCE.md rounds to 572 MiB; llama.cpp b11312 reserves 572.01 (Reports/validation/)
         let mib = Double(p.computeBytes(PlanOptions(context: TokenCount(8192), flashAttention: false))) / 1_048_576
         #expect(abs(mib - 572.01) < 0.01)
@@ -69,7 +69,7 @@ struct MemoryModelTests {
 
     @Test("logits buffer is vocab x slots x 4 bytes")
     func outputBuffer() {
-        let p = MemoryPlanner(architecture: Ref.llama31_8B, weights: WeightLayout(architecture: Ref.llama31_8B, scheme: .q4_K_M))
+        let p = MemoryPlanner(architecture: Ref.llama31_8B, weights: WeightLayout(architecture: Ref.llama31_8B, scheme: .q4_K_M), memo: Ref.memo)
         #expect(p.outputBytes(PlanOptions(context: TokenCount(8192))) == 128256 * 4)
     }
 }

@@ -8,7 +8,7 @@ struct PlacementTests {
     let llama70B = Ref.model("llama-3.1-70b", Ref.llama31_70B)
 
     func plan(_ m: CatalogModel, _ q: QuantScheme = .q4_K_M, ctx: Int, _ t: PlanTarget) -> MemoryPlan {
-        MemoryPlanner(model: m, scheme: q).plan(PlanOptions(context: TokenCount(ctx)), on: t)
+        MemoryPlanner(model: m, scheme: q, memo: Ref.memo).plan(PlanOptions(context: TokenCount(ctx)), on: t)
     }
 
     @Test("model x machine x context -> verdict", arguments: [
@@ -80,7 +80,7 @@ struct PlacementTests {
     func longerContextNeverCheaper() {
         for a in [Ref.llama31_8B, Ref.gemma3_12B, Ref.qwen3_30B_A3B, Ref.deepseekV3, Ref.qwen3Next80B] {
             let m = Ref.model("m", a)
-            let planner = MemoryPlanner(model: m, scheme: .q4_K_M)
+            let planner = MemoryPlanner(model: m, scheme: .q4_K_M, memo: Ref.memo)
             var last: Int64 = 0
             for ctx in stride(from: 256, through: 262144, by: 4096) {
                 let total = planner.plan(PlanOptions(context: TokenCount(ctx)), on: Ref.target(ramGiB: 4096)).memory.totalBytes
@@ -93,7 +93,7 @@ struct PlacementTests {
     @Test("the largest context is exact: it keeps the verdict and 256 tokens more do not")
     func maxContext() {
         let t = Ref.target(ramGiB: 64, gpusGiB: [12])
-        let planner = MemoryPlanner(model: llama8B, scheme: .q4_K_M)
+        let planner = MemoryPlanner(model: llama8B, scheme: .q4_K_M, memo: Ref.memo)
         let o = PlanOptions(context: TokenCount(8192))
         let max = planner.maxContext(o, on: t, atLeast: .gpu)
         #expect(max != nil)
@@ -108,7 +108,7 @@ struct PlacementTests {
     func hostOnlyShortcut() {
         for a in [Ref.llama31_8B, Ref.gemma3_12B, Ref.qwen3_30B_A3B, Ref.deepseekV3, Ref.qwen3Next80B] {
             for q in [QuantScheme.q4_K_M, .q8_0] {
-                let planner = MemoryPlanner(model: Ref.model("m", a), scheme: q)
+                let planner = MemoryPlanner(model: Ref.model("m", a), scheme: q, memo: Ref.memo)
                 for ctx in [256, 4000, 32768, 131072] {
                     for fa in [true, false] {
                         let o = PlanOptions(context: TokenCount(ctx), flashAttention: fa)
@@ -122,7 +122,7 @@ struct PlacementTests {
     @Test("list puts the most useful answers first")
     func listOrder() {
         let rows = FitList.evaluate(models: [llama8B, llama70B], target: Ref.target(ramGiB: 64, gpusGiB: [24]),
-                                    options: PlanOptions(context: TokenCount(8192)), contextFor: nil, speed: Ref.noSpeed, largestContext: true)
+                                    options: PlanOptions(context: TokenCount(8192)), contextFor: nil, speed: Ref.noSpeed, largestContext: true, memo: Ref.memo)
         #expect(rows.map(\.verdict) == rows.map(\.verdict).sorted())
         let firstPartial = rows.firstIndex { $0.verdict == .partial }
         #expect(rows.first?.verdict == .gpu && firstPartial != nil)
@@ -138,7 +138,7 @@ struct AnswerTests {
     func best() {
         let models = [Ref.model("llama-3.1-8b", Ref.llama31_8B), Ref.model("llama-3.1-70b", Ref.llama31_70B)]
         let rows = FitList.evaluate(models: models, target: Ref.target(ramGiB: 64, gpusGiB: [24]), options: PlanOptions(context: TokenCount(8192)),
-                                    contextFor: nil, speed: Ref.noSpeed, largestContext: false)
+                                    contextFor: nil, speed: Ref.noSpeed, largestContext: false, memo: Ref.memo)
         let best = BuildChoice.perModel(rows)
         #expect(best.count == 2)
         // F16 fits the 24 GiB GPU too, but more bits cost speed without evidence of better work
@@ -151,13 +151,13 @@ struct AnswerTests {
         // a model that fits only below 4 bits has no build to use
         let tiny = Ref.target(ramGiB: 6)
         let only3 = FitList.evaluate(models: [models[0]], target: tiny, options: PlanOptions(context: TokenCount(8192)), contextFor: nil,
-                                     speed: Ref.noSpeed, largestContext: false)
+                                     speed: Ref.noSpeed, largestContext: false, memo: Ref.memo)
         if only3.filter(\.fits).allSatisfy(\.quant.isBelowFourBits) { #expect(BuildChoice.perModel(only3).isEmpty) }
     }
 
     @Test("parallel sequences each get the context: KV scales with -np, and -c is the total")
     func slots() {
-        let planner = MemoryPlanner(model: Ref.model("llama", Ref.llama31_8B), scheme: .q4_K_M)
+        let planner = MemoryPlanner(model: Ref.model("llama", Ref.llama31_8B), scheme: .q4_K_M, memo: Ref.memo)
         let one = planner.plan(PlanOptions(context: TokenCount(32768)), on: Ref.target(ramGiB: 64))
         let four = planner.plan(PlanOptions(context: TokenCount(32768), slots: 4), on: Ref.target(ramGiB: 64))
         #expect(four.memory.kvCacheBytes == 4 * one.memory.kvCacheBytes)

@@ -15,7 +15,7 @@ struct RuntimeTests {
 
     @Test("llama-server's 4 slots share one KV cache of the context")
     func llamaServerSlots() {
-        let planner = MemoryPlanner(model: Ref.model("m", Ref.llama31_8B), scheme: .q4_K_M)
+        let planner = MemoryPlanner(model: Ref.model("m", Ref.llama31_8B), scheme: .q4_K_M, memo: Ref.memo)
         let o = Runtime.llamaCpp.apply(to: PlanOptions(context: TokenCount(32768)))
         #expect(o.slots == 4 && o.unifiedKV)
         let shared = planner.plan(o, on: Ref.target(ramGiB: 64))
@@ -28,7 +28,7 @@ struct RuntimeTests {
 
     @Test("vLLM cannot offload to the CPU: partial offload is 'does not fit'")
     func vllmGPUOnly() {
-        let planner = MemoryPlanner(model: Ref.model("m", Ref.llama31_70B), scheme: .q4_K_M)
+        let planner = MemoryPlanner(model: Ref.model("m", Ref.llama31_70B), scheme: .q4_K_M, memo: Ref.memo)
         let t = Ref.target(ramGiB: 128, gpusGiB: [24])
         #expect(planner.plan(PlanOptions(context: TokenCount(8192)), on: t).verdict == .partial)
         #expect(planner.plan(Runtime.vllm.apply(to: PlanOptions(context: TokenCount(8192))), on: t).verdict == .none)

@@ -28,6 +28,9 @@ public enum Ref {
                      notes: nil, architecture: a, quants: quants)
     }
 
+    /// One memo of compute buffers for the test run (the CLI's is the session's).
+    public static let memo = ComputeBufferMemo(build: 0)
+
     /// A machine nothing is known of for speed (no calibration): answers without tokens/s.
     public static let noSpeed = SpeedContext(gpus: [], firstGPUIndex: nil, host: .assumed(physicalCores: 4), calibration: nil,
                                              corrections: [], measured: [])
