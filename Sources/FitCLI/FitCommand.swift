@@ -16,7 +16,10 @@ public struct FitCommand: AsyncParsableCommand {
               fit probe --json > box.json    save this machine; `fit --machine box.json` replays it
             """,
         version: "0.1.0",
-        subcommands: [ListCommand.self, PlanCommand.self, ChooseCommand.self, BenchCommand.self, ReportCommand.self, FleetCommand.self, ProbeCommand.self, CatalogCommand.self, ValidateCommand.self],
+        subcommands: [
+            ListCommand.self, PlanCommand.self, ChooseCommand.self, BenchCommand.self, ReportCommand.self,
+            FleetCommand.self, ProbeCommand.self, CatalogCommand.self, ValidateCommand.self,
+        ],
         defaultSubcommand: ListCommand.self)
 
     public init() {}

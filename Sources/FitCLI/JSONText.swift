@@ -34,7 +34,10 @@ enum JSONValue {
         case .double(let d): out.append(contentsOf: (d.isFinite ? NumberText.format(d, digits: 2) : "null").utf8)
         case .string(let s): Self.quote(s, &out)
         case .array(let a):
-            if a.isEmpty { out.append(contentsOf: "[]".utf8); return }
+            if a.isEmpty {
+                out.append(contentsOf: "[]".utf8)
+                return
+            }
             out.append(contentsOf: "[\n".utf8)
             for (i, v) in a.enumerated() {
                 pad(indent + 2)
@@ -44,7 +47,10 @@ enum JSONValue {
             pad(indent)
             out.append(UInt8(ascii: "]"))
         case .object(let o):
-            if o.isEmpty { out.append(contentsOf: "{}".utf8); return }
+            if o.isEmpty {
+                out.append(contentsOf: "{}".utf8)
+                return
+            }
             out.append(contentsOf: "{\n".utf8)
             let keys = o.keys.sorted()
             for (i, k) in keys.enumerated() {
@@ -88,22 +94,29 @@ enum JSONValue {
 
 extension MemoryBreakdown {
     var json: JSONValue {
-        .object(["weightsBytes": .int(weightsBytes), "kvCacheBytes": .int(kvCacheBytes), "recurrentStateBytes": .int(recurrentStateBytes),
-                 "computeBytes": .int(computeBytes), "outputBytes": .int(outputBytes), "overheadBytes": .int(overheadBytes),
-                 "totalBytes": .int(totalBytes)])
+        .object([
+            "weightsBytes": .int(weightsBytes), "kvCacheBytes": .int(kvCacheBytes),
+            "recurrentStateBytes": .int(recurrentStateBytes),
+            "computeBytes": .int(computeBytes), "outputBytes": .int(outputBytes), "overheadBytes": .int(overheadBytes),
+            "totalBytes": .int(totalBytes),
+        ])
     }
 }
 
 extension FitRow {
     var json: JSONValue {
-        .object(["model": .string(model), "name": .string(name), "family": .string(family), "quant": .string(quant.rawValue),
-                 "context": .int(context.count), "parameters": .int(parameters), "activeParameters": .int(activeParameters),
-                 "verdict": .string(verdict.rawValue), "fits": .bool(fits), "memory": memory.json, "gpuLayers": .int(gpuLayers),
-                 "totalLayers": .int(totalLayers), "maxContext": .optional(maxContext?.count), "contextWindow": .int(contextWindow.count),
-                 "beyondContextWindow": .bool(beyondContextWindow),
-                 "decodeTokensPerSecond": decodeTokensPerSecond.map { .double($0) } ?? .null,
-                 "decodeTokensPerSecondAtContext": decodeTokensPerSecondAtContext.map { .double($0) } ?? .null,
-                 "prefillTokensPerSecond": prefillTokensPerSecond.map { .double($0) } ?? .null,
-                 "speedSource": decodeTokensPerSecond == nil ? .null : .string(speedMeasured ? "measured" : "estimate")])
+        .object([
+            "model": .string(model), "name": .string(name), "family": .string(family), "quant": .string(quant.rawValue),
+            "context": .int(context.count), "parameters": .int(parameters), "activeParameters": .int(activeParameters),
+            "verdict": .string(verdict.rawValue), "fits": .bool(fits), "memory": memory.json,
+            "gpuLayers": .int(gpuLayers),
+            "totalLayers": .int(totalLayers), "maxContext": .optional(maxContext?.count),
+            "contextWindow": .int(contextWindow.count),
+            "beyondContextWindow": .bool(beyondContextWindow),
+            "decodeTokensPerSecond": decodeTokensPerSecond.map { .double($0) } ?? .null,
+            "decodeTokensPerSecondAtContext": decodeTokensPerSecondAtContext.map { .double($0) } ?? .null,
+            "prefillTokensPerSecond": prefillTokensPerSecond.map { .double($0) } ?? .null,
+            "speedSource": decodeTokensPerSecond == nil ? .null : .string(speedMeasured ? "measured" : "estimate"),
+        ])
     }
 }

@@ -14,7 +14,9 @@ struct ListCommand: AsyncParsableCommand {
     @OptionGroup var catalogOptions: CatalogOptions
     @OptionGroup var output: OutputOptions
 
-    @Flag(name: .long, help: "Only the build to use of each model that fits (the same as the first screen, without its limit).")
+    @Flag(
+        name: .long,
+        help: "Only the build to use of each model that fits (the same as the first screen, without its limit).")
     var best = false
 
     @Flag(name: .long, help: "Every build of every model, not only the build to use of each.")
@@ -23,16 +25,24 @@ struct ListCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Leave out builds that do not fit.")
     var fits = false
 
-    @Option(name: .long, help: ArgumentHelp("Rows to show (default 20 on the first screen; all with --all, --best or --csv).", valueName: "n"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Rows to show (default 20 on the first screen; all with --all, --best or --csv).", valueName: "n"))
     var limit: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Order: verdict (default), model, params, memory, decode, max-ctx.", valueName: "field"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Order: verdict (default), model, params, memory, decode, max-ctx.", valueName: "field"))
     var sort: String = "verdict"
 
     @Flag(name: .long, help: "Comma-separated values, every column, for spreadsheets.")
     var csv = false
 
-    enum SortField: String, CaseIterable { case verdict, model, params, memory, decode, maxCtx = "max-ctx" }
+    enum SortField: String, CaseIterable {
+        case verdict, model, params, memory, decode
+        case maxCtx = "max-ctx"
+    }
 
     /// The first screen's length: a short answer, with a line saying how to see the rest.
     static let firstScreenRows = 20
@@ -40,7 +50,9 @@ struct ListCommand: AsyncParsableCommand {
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit \(limit) must be at least 1 row") }
         if SortField(rawValue: sort.lowercased()) == nil {
-            throw ValidationError("--sort \(sort) is not a field; use one of \(SortField.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ValidationError(
+                "--sort \(sort) is not a field; use one of \(SortField.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         if all && best { throw ValidationError("--all and --best ask for different rows; give one") }
     }
@@ -54,19 +66,25 @@ struct ListCommand: AsyncParsableCommand {
         let perModel = runtime != nil && plan.ctx == nil
         var contextFor: ((CatalogModel) -> TokenCount)?
         if perModel {
-            let contexts = try Dictionary(uniqueKeysWithValues: session.catalog.models.map { ($0.id, try plan.context(for: $0.architecture, machine: machine)) })
+            let contexts = try Dictionary(
+                uniqueKeysWithValues: session.catalog.models.map {
+                    ($0.id, try plan.context(for: $0.architecture, machine: machine))
+                })
             contextFor = { contexts[$0.id] ?? options.context }
         }
-        let evaluated = FitList.evaluate(models: session.catalog.models, target: target, options: options, contextFor: contextFor,
-                                         speed: try session.speed(), largestContext: true, memo: session.memo)
+        let evaluated = FitList.evaluate(
+            models: session.catalog.models, target: target, options: options, contextFor: contextFor,
+            speed: try session.speed(), largestContext: true, memo: session.memo)
         session.save()
         let checked = evaluated.count
         var rows = all || output.json && !best ? evaluated : BuildChoice.perModel(evaluated)
         if fits { rows = rows.filter(\.fits) }
         rows = Self.sorted(rows, by: SortField(rawValue: sort.lowercased()) ?? .verdict)
         if output.json {
-            let report = ListReport(context: perModel ? nil : options.context, runtime: runtime, kvType: options.kvType, flashAttention: options.flashAttention,
-                                    catalogVersion: session.catalog.fingerprint, machine: MachineSummary(machine, target), results: rows)
+            let report = ListReport(
+                context: perModel ? nil : options.context, runtime: runtime, kvType: options.kvType,
+                flashAttention: options.flashAttention,
+                catalogVersion: session.catalog.fingerprint, machine: MachineSummary(machine, target), results: rows)
             FileHandle.standardOutput.write(Data(report.json.bytes()))
             return
         }
@@ -76,10 +94,13 @@ struct ListCommand: AsyncParsableCommand {
             print(Self.csv(shown), terminator: "")
             return
         }
-        let screen = Screen(rows: shown, total: rows.count, checked: checked, models: Set(evaluated.map(\.model)).count,
-                            firstScreen: firstScreen, width: Self.terminalWidth())
-        print(Self.render(screen, machine: machine, target: target, options: options, runtime: runtime, perModelContext: perModel,
-                          hostSpeed: session.hostSpeed, style: output.style), terminator: "")
+        let screen = Screen(
+            rows: shown, total: rows.count, checked: checked, models: Set(evaluated.map(\.model)).count,
+            firstScreen: firstScreen, width: Self.terminalWidth())
+        print(
+            Self.render(
+                screen, machine: machine, target: target, options: options, runtime: runtime, perModelContext: perModel,
+                hostSpeed: session.hostSpeed, style: output.style), terminator: "")
     }
 
     static func sorted(_ rows: [FitRow], by field: SortField) -> [FitRow] {
@@ -88,8 +109,12 @@ struct ListCommand: AsyncParsableCommand {
         case .model: return rows.sorted { ($0.model, -$0.quant.nominalBits) < ($1.model, -$1.quant.nominalBits) }
         case .params: return rows.sorted { ($0.parameters, $1.model) > ($1.parameters, $0.model) }
         case .memory: return rows.sorted { ($0.memory.totalBytes, $0.model) < ($1.memory.totalBytes, $1.model) }
-        case .decode: return rows.sorted { ($0.decodeTokensPerSecond ?? -1, $1.model) > ($1.decodeTokensPerSecond ?? -1, $0.model) }
-        case .maxCtx: return rows.sorted { ($0.maxContext?.count ?? -1, $1.model) > ($1.maxContext?.count ?? -1, $0.model) }
+        case .decode:
+            return rows.sorted {
+                ($0.decodeTokensPerSecond ?? -1, $1.model) > ($1.decodeTokensPerSecond ?? -1, $0.model)
+            }
+        case .maxCtx:
+            return rows.sorted { ($0.maxContext?.count ?? -1, $1.model) > ($1.maxContext?.count ?? -1, $0.model) }
         }
     }
 
@@ -97,12 +122,16 @@ struct ListCommand: AsyncParsableCommand {
     static func terminalWidth() -> Int {
         if let c = ProcessInfo.processInfo.environment["COLUMNS"].flatMap({ Int($0) }), c >= 20 { return c }
         var w = winsize()
-        if isatty(STDOUT_FILENO) == 1, ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &w) == 0, w.ws_col >= 20 { return Int(w.ws_col) }
+        if isatty(STDOUT_FILENO) == 1, ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &w) == 0, w.ws_col >= 20 {
+            return Int(w.ws_col)
+        }
         return 80
     }
 
     static func hostSpeedNote(_ h: HostSpeed) -> String {
-        h.measured ? "the measured \(NumberText.format(h.bandwidthGBs, digits: 0)) GB/s" : "an assumed \(NumberText.format(h.bandwidthGBs, digits: 0)) GB/s (fit bench hardware measures it)"
+        h.measured
+            ? "the measured \(NumberText.format(h.bandwidthGBs, digits: 0)) GB/s"
+            : "an assumed \(NumberText.format(h.bandwidthGBs, digits: 0)) GB/s (fit bench hardware measures it)"
     }
 
     /// What one screen shows: its rows, and how many there were to choose from.
@@ -119,43 +148,75 @@ struct ListCommand: AsyncParsableCommand {
 
     static func decodeText(_ r: FitRow) -> String {
         r.decodeTokensPerSecond.map { d in
-            NumberText.format(d, digits: 0) + (r.decodeTokensPerSecondAtContext.map { " → " + NumberText.format($0, digits: 0) } ?? "")
+            NumberText.format(d, digits: 0)
+                + (r.decodeTokensPerSecondAtContext.map { " → " + NumberText.format($0, digits: 0) } ?? "")
         } ?? "-"
     }
 
     static func paramsText(_ r: FitRow) -> String {
-        r.activeParameters * 10 < r.parameters * 7 ? "\(Format.params(r.parameters))-A\(Format.params(r.activeParameters))" : Format.params(r.parameters)
+        r.activeParameters * 10 < r.parameters * 7
+            ? "\(Format.params(r.parameters))-A\(Format.params(r.activeParameters))" : Format.params(r.parameters)
     }
 
     static func csv(_ rows: [FitRow]) -> String {
-        func field(_ s: String) -> String { s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
-        var out = "model,name,parameters,active_parameters,quant,context,verdict,memory_bytes,gpu_layers,total_layers,max_context,decode_tps,decode_tps_at_context,prefill_tps\n"
+        func field(_ s: String) -> String {
+            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" })
+                ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        }
+        var out =
+            "model,name,parameters,active_parameters,quant,context,verdict,memory_bytes,gpu_layers,total_layers,max_context,decode_tps,decode_tps_at_context,prefill_tps\n"
         for r in rows {
-            let cells: [String] = [r.model, r.name, String(r.parameters), String(r.activeParameters), r.quant.rawValue, String(r.context.count),
-                                   r.verdict.rawValue, String(r.memory.totalBytes), String(r.gpuLayers), String(r.totalLayers),
-                                   r.maxContext.map { String($0.count) } ?? "", r.decodeTokensPerSecond.map { NumberText.format($0, digits: 1) } ?? "",
-                                   r.decodeTokensPerSecondAtContext.map { NumberText.format($0, digits: 1) } ?? "",
-                                   r.prefillTokensPerSecond.map { NumberText.format($0, digits: 0) } ?? ""]
+            let cells: [String] = [
+                r.model, r.name, String(r.parameters), String(r.activeParameters), r.quant.rawValue,
+                String(r.context.count),
+                r.verdict.rawValue, String(r.memory.totalBytes), String(r.gpuLayers), String(r.totalLayers),
+                r.maxContext.map { String($0.count) } ?? "",
+                r.decodeTokensPerSecond.map { NumberText.format($0, digits: 1) } ?? "",
+                r.decodeTokensPerSecondAtContext.map { NumberText.format($0, digits: 1) } ?? "",
+                r.prefillTokensPerSecond.map { NumberText.format($0, digits: 0) } ?? "",
+            ]
             out += cells.map(field).joined(separator: ",") + "\n"
         }
         return out
     }
 
-    static func render(_ screen: Screen, machine: MachineDescription, target: PlanTarget, options: PlanOptions, runtime: Runtime? = nil,
-                       perModelContext: Bool = false, hostSpeed: HostSpeed, style: Style) -> String {
+    static func render(
+        _ screen: Screen, machine: MachineDescription, target: PlanTarget, options: PlanOptions,
+        runtime: Runtime? = nil,
+        perModelContext: Bool = false, hostSpeed: HostSpeed, style: Style
+    ) -> String {
         let rows = screen.rows
-        let at = perModelContext ? "at \(runtime?.rawValue ?? "")'s default context for each model" : "at \(options.context.short) context (\(options.context) tokens"
+        let at =
+            perModelContext
+            ? "at \(runtime?.rawValue ?? "")'s default context for each model"
+            : "at \(options.context.short) context (\(options.context) tokens"
         let rt = runtime.map { ", \($0.rawValue) defaults" } ?? ""
-        var out = style.bold(wrapped("What runs on this machine \(at)\(perModelContext ? " (" : ", ")KV \(options.kvType.rawValue)\(rt))", width: screen.width)) + "\n"
-        out += machineSummary(machine, target: target).split(separator: "\n").map { wrapped(String($0), width: screen.width) }.joined(separator: "\n") + "\n\n"
+        var out =
+            style.bold(
+                wrapped(
+                    "What runs on this machine \(at)\(perModelContext ? " (" : ", ")KV \(options.kvType.rawValue)\(rt))",
+                    width: screen.width)) + "\n"
+        out +=
+            machineSummary(machine, target: target).split(separator: "\n").map {
+                wrapped(String($0), width: screen.width)
+            }.joined(separator: "\n") + "\n\n"
         let speeds = rows.contains { $0.decodeTokensPerSecond != nil }
         // Columns in order; `drop` ranks what a narrow terminal loses first (nil: never dropped).
         // The first screen groups rows under their verdict, so it needs no verdict column.
         typealias Column = (header: String, right: Bool, drop: Int?, cell: (FitRow) -> String)
-        var columns: [Column] = [("MODEL", false, nil, { $0.model }), ("PARAMS", true, 2, paramsText), ("QUANT", false, nil, { $0.quant.rawValue })]
+        var columns: [Column] = [
+            ("MODEL", false, nil, { $0.model }), ("PARAMS", true, 2, paramsText),
+            ("QUANT", false, nil, { $0.quant.rawValue }),
+        ]
         if perModelContext { columns.append(("CTX", true, 5, { $0.context.short })) }
-        if !screen.firstScreen { columns.append(("VERDICT", false, nil, { $0.verdict.label + ($0.beyondContextWindow ? " *" : "") })) }
-        columns.append(("MEMORY", true, 4, { Format.bytes($0.memory.totalBytes) + (screen.firstScreen && $0.beyondContextWindow ? " *" : "") }))
+        if !screen.firstScreen {
+            columns.append(("VERDICT", false, nil, { $0.verdict.label + ($0.beyondContextWindow ? " *" : "") }))
+        }
+        columns.append(
+            (
+                "MEMORY", true, 4,
+                { Format.bytes($0.memory.totalBytes) + (screen.firstScreen && $0.beyondContextWindow ? " *" : "") }
+            ))
         if rows.contains(where: { $0.verdict == .partial }) || !screen.firstScreen {
             columns.append(("GPU LAYERS", true, 1, { "\($0.gpuLayers)/\($0.totalLayers)" }))
         }
@@ -167,12 +228,15 @@ struct ListCommand: AsyncParsableCommand {
         for r in rows {
             if screen.firstScreen, r.verdict != lastVerdict {
                 let n = rows.filter { $0.verdict == r.verdict }.count
-                table.sections[table.rows.count] = "\(r.verdict.label.prefix(1).uppercased() + r.verdict.label.dropFirst()) (\(n)):"
+                table.sections[table.rows.count] =
+                    "\(r.verdict.label.prefix(1).uppercased() + r.verdict.label.dropFirst()) (\(n)):"
                 lastVerdict = r.verdict
             }
             table.add(columns.map { $0.cell(r) }, paint: { style.verdict(r.verdict, $0) })
         }
-        let drop = columns.indices.filter { columns[$0].drop != nil }.sorted { columns[$0].drop ?? 0 < columns[$1].drop ?? 0 }
+        let drop = columns.indices.filter { columns[$0].drop != nil }.sorted {
+            columns[$0].drop ?? 0 < columns[$1].drop ?? 0
+        }
         out += table.fitted(width: screen.width, dropOrder: drop).render(style: style)
         let counts = Verdict.allCases.map { v in (v, rows.filter { $0.verdict == v }.count) }.filter { $0.1 > 0 }
         var notes: [String] = []
@@ -180,14 +244,22 @@ struct ListCommand: AsyncParsableCommand {
         if rows.contains(where: \.beyondContextWindow) { tally += " * beyond the model's trained context window." }
         notes.append(tally)
         if screen.firstScreen {
-            notes.append("\(rows.count) of \(screen.total) models that run here, one row each with the build to use: \(BuildChoice.rule). "
-                         + "\(screen.checked) builds of \(screen.models) models checked; every build: --all (also --limit N, --sort FIELD, --fits, --csv).")
+            notes.append(
+                "\(rows.count) of \(screen.total) models that run here, one row each with the build to use: \(BuildChoice.rule). "
+                    + "\(screen.checked) builds of \(screen.models) models checked; every build: --all (also --limit N, --sort FIELD, --fits, --csv)."
+            )
             notes.append("For agent work: fit choose --tier basic|intermediate|advanced")
         } else if rows.count < screen.total {
             notes.append("Shown \(rows.count) of \(screen.total) rows (--limit).")
         }
-        if speeds { notes.append("DECODE T/S: estimated tokens/s on an empty context → at the planned context (fit validate throughput); rows in RAM use \(hostSpeedNote(hostSpeed)).") }
-        notes.append("MAX CTX: the largest context with the same verdict. Details: fit plan MODEL --quant Q\(perModelContext ? "" : " --ctx \(options.context.short)")")
+        if speeds {
+            notes.append(
+                "DECODE T/S: estimated tokens/s on an empty context → at the planned context (fit validate throughput); rows in RAM use \(hostSpeedNote(hostSpeed))."
+            )
+        }
+        notes.append(
+            "MAX CTX: the largest context with the same verdict. Details: fit plan MODEL --quant Q\(perModelContext ? "" : " --ctx \(options.context.short)")"
+        )
         out += "\n" + notes.map { wrapped($0, width: screen.width) }.joined(separator: "\n") + "\n"
         return out
     }
@@ -208,12 +280,22 @@ struct ListReport: Encodable {
 
 extension ListReport {
     var json: JSONValue {
-        .object(["schema": .int(schema), "context": .optional(context?.count), "runtime": .optional(runtime?.rawValue),
-                 "kvType": .string(kvType.rawValue), "flashAttention": .bool(flashAttention), "catalogVersion": .string(catalogVersion),
-                 "machine": .object(["cpu": .optional(machine.cpu), "usableRAMBytes": .int(machine.usableRAMBytes),
-                                     "gpus": .array(machine.gpus.map { .object(["name": .string($0.name), "usableBytes": .int($0.usableBytes),
-                                                                              "sharesHostMemory": .bool($0.sharesHostMemory)]) })]),
-                 "results": .array(results.map(\.json))])
+        .object([
+            "schema": .int(schema), "context": .optional(context?.count), "runtime": .optional(runtime?.rawValue),
+            "kvType": .string(kvType.rawValue), "flashAttention": .bool(flashAttention),
+            "catalogVersion": .string(catalogVersion),
+            "machine": .object([
+                "cpu": .optional(machine.cpu), "usableRAMBytes": .int(machine.usableRAMBytes),
+                "gpus": .array(
+                    machine.gpus.map {
+                        .object([
+                            "name": .string($0.name), "usableBytes": .int($0.usableBytes),
+                            "sharesHostMemory": .bool($0.sharesHostMemory),
+                        ])
+                    }),
+            ]),
+            "results": .array(results.map(\.json)),
+        ])
     }
 }
 
@@ -221,7 +303,11 @@ struct MachineSummary: Encodable {
     var cpu: String?
     var usableRAMBytes: Int64
     var gpus: [GPU]
-    struct GPU: Encodable { var name: String; var usableBytes: Int64; var sharesHostMemory: Bool }
+    struct GPU: Encodable {
+        var name: String
+        var usableBytes: Int64
+        var sharesHostMemory: Bool
+    }
     init(_ m: MachineDescription, _ t: PlanTarget) {
         cpu = m.cpu.model.value
         usableRAMBytes = t.host.capacity.bytes

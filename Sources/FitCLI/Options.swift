@@ -26,42 +26,63 @@ func parseSize(_ text: String, flag: String) throws -> ByteCount {
 
 /// Where the machine comes from: a live probe, or a file saved by `fit probe --json`.
 struct MachineOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Use a machine saved by `fit probe --json` instead of probing.", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Use a machine saved by `fit probe --json` instead of probing.", valueName: "file"))
     var machine: String?
 
     @Option(name: .long, help: ArgumentHelp("Plan as if this much RAM were usable (e.g. 64GiB).", valueName: "size"))
     var ram: String?
 
-    @Option(name: .long, help: ArgumentHelp("Plan as if every GPU (or one added GPU, if none) had this much free memory (e.g. 24GiB).", valueName: "size"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Plan as if every GPU (or one added GPU, if none) had this much free memory (e.g. 24GiB).",
+            valueName: "size"))
     var vram: String?
 
-    @Option(name: .long, help: ArgumentHelp("Plan for hardware you do not have, from the catalog: \"RTX 5090\", \"2x RTX 3090\", \"M4 Max 40-core 128GB\".", valueName: "name"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Plan for hardware you do not have, from the catalog: \"RTX 5090\", \"2x RTX 3090\", \"M4 Max 40-core 128GB\".",
+            valueName: "name"))
     var hardware: String?
 
-    @Option(name: .long, help: ArgumentHelp("Probe a recorded machine: a folder with proc/, sys/ and commands/ (see Probes/).", valueName: "dir", visibility: .hidden))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Probe a recorded machine: a folder with proc/, sys/ and commands/ (see Probes/).", valueName: "dir",
+            visibility: .hidden))
     var sysroot: String?
 
     func load(catalog: Catalog) async throws -> MachineDescription {
         var m = try await load().withTableFacts(catalog.hardwareResolver)
         if let hardware {
             guard let request = HardwareRequest.parse(hardware) else {
-                throw FitError.usage("--hardware \(hardware) is not a hardware name; use e.g. \"RTX 5090\", \"2x RTX 3090\" or \"M4 Max 40-core 128GB\"")
+                throw FitError.usage(
+                    "--hardware \(hardware) is not a hardware name; use e.g. \"RTX 5090\", \"2x RTX 3090\" or \"M4 Max 40-core 128GB\""
+                )
             }
             switch catalog.hardwareResolver.resolve(request.name) {
             case .found(let spec):
                 let ramSize = try ram.map { try parseSize($0, flag: "--ram") }
                 let vramSize = try vram.map { try parseSize($0, flag: "--vram") }
                 if spec.unifiedMemory, let flag = ram != nil ? "--ram" : vram != nil ? "--vram" : nil {
-                    throw FitError.usage("\(flag) does not apply to --hardware \(hardware): its memory is unified; put the size in the name instead (e.g. \"\(spec.name) 64GB\")")
+                    throw FitError.usage(
+                        "\(flag) does not apply to --hardware \(hardware): its memory is unified; put the size in the name instead (e.g. \"\(spec.name) 64GB\")"
+                    )
                 }
                 // --vram applies to every GPU of the named hardware, as it does to probed ones.
                 m = MachineDescription.hypothetical(spec, count: request.count, memory: request.memory, host: m)
                     .overriding(ram: ramSize, vram: vramSize)
                     .withTableFacts(catalog.hardwareResolver)
             case .ambiguous(let names):
-                throw FitError.usage("--hardware \(hardware) matches several: \(names.joined(separator: "; ")); name one")
+                throw FitError.usage(
+                    "--hardware \(hardware) matches several: \(names.joined(separator: "; ")); name one")
             case .unknown(let suggestions):
-                throw FitError.usage("--hardware \(hardware) is not in the catalog's hardware table; closest: \(suggestions.joined(separator: "; "))")
+                throw FitError.usage(
+                    "--hardware \(hardware) is not in the catalog's hardware table; closest: \(suggestions.joined(separator: "; "))"
+                )
             }
         }
         return m
@@ -75,10 +96,15 @@ struct MachineOptions: ParsableArguments {
         if let path = machine {
             m = try Self.read(path)
         } else if let sysroot {
-            guard ["/proc", "/sys", "/commands"].contains(where: { FileManager.default.fileExists(atPath: sysroot + $0) }) else {
-                throw FitError.usage("--sysroot \(sysroot) has no proc/, sys/ or commands/ folder; point it at a recorded machine under Probes/fixtures")
+            guard
+                ["/proc", "/sys", "/commands"].contains(where: { FileManager.default.fileExists(atPath: sysroot + $0) })
+            else {
+                throw FitError.usage(
+                    "--sysroot \(sysroot) has no proc/, sys/ or commands/ folder; point it at a recorded machine under Probes/fixtures"
+                )
             }
-            m = await MachineProber(root: SystemRoot(sysroot), runner: RecordedRunner(directory: sysroot + "/commands")).probe()
+            m = await MachineProber(root: SystemRoot(sysroot), runner: RecordedRunner(directory: sysroot + "/commands"))
+                .probe()
         } else {
             m = await MachineProber().probe()
         }
@@ -87,30 +113,38 @@ struct MachineOptions: ParsableArguments {
 
     static func read(_ path: String) throws -> MachineDescription {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw FitError.usage("--machine \(path) cannot be read (missing or not permitted); save one with `fit probe --json > box.json`")
+            throw FitError.usage(
+                "--machine \(path) cannot be read (missing or not permitted); save one with `fit probe --json > box.json`"
+            )
         }
         do {
             let m = try JSONDecoder().decode(MachineDescription.self, from: data)
             guard m.schema == MachineDescription.currentSchema else {
-                throw FitError.usage("--machine \(path) has schema \(m.schema); this fit reads schema \(MachineDescription.currentSchema): probe again with `fit probe --json`")
+                throw FitError.usage(
+                    "--machine \(path) has schema \(m.schema); this fit reads schema \(MachineDescription.currentSchema): probe again with `fit probe --json`"
+                )
             }
             return m
         } catch let e as FitError {
             throw e
         } catch let e as DecodingError {
-            throw FitError.usage("--machine \(path) is not a machine description from `fit probe --json` (\(describe(e)))")
+            throw FitError.usage(
+                "--machine \(path) is not a machine description from `fit probe --json` (\(describe(e)))")
         } catch {
             throw FitError.usage("--machine \(path) is not valid JSON; save one with `fit probe --json > box.json`")
         }
     }
 
     static func describe(_ e: DecodingError) -> String {
-        func path(_ p: [any CodingKey]) -> String { p.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".") }
+        func path(_ p: [any CodingKey]) -> String {
+            p.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+        }
         switch e {
         case .keyNotFound(let k, let c): return "missing `\(path(c.codingPath + [k]))`"
         case .typeMismatch(_, let c): return "`\(path(c.codingPath))` has the wrong type"
         case .valueNotFound(_, let c): return "`\(path(c.codingPath))` is null"
-        case .dataCorrupted(let c): return c.codingPath.isEmpty ? "not valid JSON" : "`\(path(c.codingPath))` is malformed"
+        case .dataCorrupted(let c):
+            return c.codingPath.isEmpty ? "not valid JSON" : "`\(path(c.codingPath))` is malformed"
         @unknown default: return "unreadable"
         }
     }
@@ -118,14 +152,18 @@ struct MachineOptions: ParsableArguments {
 
 /// Where the catalog comes from.
 struct CatalogOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The Catalog folder (default: $FIT_CATALOG, else next to the fit binary).", valueName: "dir"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("The Catalog folder (default: $FIT_CATALOG, else next to the fit binary).", valueName: "dir")
+    )
     var catalog: String?
 
     /// The shipped catalog and the loader that read it (for the evidence, later, without a second read).
     func loadShipped() throws -> (CatalogLoader, Catalog) {
         let env = ProcessInfo.processInfo.environment
         let dir = try CatalogLoader.locate(explicit: catalog, environment: env, executablePath: Self.executablePath)
-        let loader = CatalogLoader(directory: dir, cacheDirectory: CatalogLoader.defaultCacheDirectory(environment: env))
+        let loader = CatalogLoader(
+            directory: dir, cacheDirectory: CatalogLoader.defaultCacheDirectory(environment: env))
         return (loader, try loader.load())
     }
 
@@ -142,8 +180,9 @@ struct CatalogOptions: ParsableArguments {
     /// The user's imported models join the shipped ones.
     static func merging(_ shipped: Catalog, userModels user: [CatalogModel]) -> Catalog {
         guard !user.isEmpty else { return shipped }
-        return Catalog(models: shipped.models + user, hardware: shipped.hardware, cloud: shipped.cloud,
-                       calibration: shipped.calibration, fingerprint: shipped.fingerprint)
+        return Catalog(
+            models: shipped.models + user, hardware: shipped.hardware, cloud: shipped.cloud,
+            calibration: shipped.calibration, fingerprint: shipped.fingerprint)
     }
 
     static var executablePath: String {
@@ -153,15 +192,24 @@ struct CatalogOptions: ParsableArguments {
 
 /// Options that shape the memory plan.
 struct PlanFlags: ParsableArguments {
-    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Context length in tokens: 65536, 64k, 128K (default 8k, or the runtime's default with --runtime).", valueName: "n"))
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: ArgumentHelp(
+            "Context length in tokens: 65536, 64k, 128K (default 8k, or the runtime's default with --runtime).",
+            valueName: "n"))
     var ctx: String?
 
-    @Option(name: .long, help: ArgumentHelp("Apply a runtime's defaults: llama.cpp (training context, 4 slots sharing the KV), ollama (context by VRAM), vllm (90% of each GPU, no CPU offload), mlx.", valueName: "runtime"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Apply a runtime's defaults: llama.cpp (training context, 4 slots sharing the KV), ollama (context by VRAM), vllm (90% of each GPU, no CPU offload), mlx.",
+            valueName: "runtime"))
     var runtime: String?
 
     func runtimePreset() throws -> Runtime? {
         guard let runtime else { return nil }
-        guard let r = Runtime(rawValue: runtime.lowercased()) ?? (runtime.lowercased() == "llamacpp" ? .llamaCpp : nil) else {
+        guard let r = Runtime(rawValue: runtime.lowercased()) ?? (runtime.lowercased() == "llamacpp" ? .llamaCpp : nil)
+        else {
             throw FitError.usage("--runtime \(runtime) is not a runtime fit knows; use llama.cpp, ollama, vllm or mlx")
         }
         return r
@@ -175,16 +223,22 @@ struct PlanFlags: ParsableArguments {
         return r.defaultContext(model: model, totalVRAM: vram)
     }
 
-    @Option(name: .customLong("kv-type"), help: ArgumentHelp("KV cache type: f16, bf16, q8_0, q5_1, q5_0, q4_1, q4_0, iq4_nl.", valueName: "type"))
+    @Option(
+        name: .customLong("kv-type"),
+        help: ArgumentHelp("KV cache type: f16, bf16, q8_0, q5_1, q5_0, q4_1, q4_0, iq4_nl.", valueName: "type"))
     var kvType: String = "f16"
 
     @Option(name: .customLong("flash-attn"), help: ArgumentHelp("Flash attention: on or off.", valueName: "on|off"))
     var flashAttn: String = "on"
 
-    @Option(name: .long, help: ArgumentHelp("Parallel sequences (llama-server -np), each with the full context.", valueName: "n"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Parallel sequences (llama-server -np), each with the full context.", valueName: "n"))
     var parallel: Int = 1
 
-    @Option(name: .customLong("n-cpu-moe"), help: ArgumentHelp("Keep the routed experts of the first N layers in RAM (MoE models).", valueName: "n"))
+    @Option(
+        name: .customLong("n-cpu-moe"),
+        help: ArgumentHelp("Keep the routed experts of the first N layers in RAM (MoE models).", valueName: "n"))
     var nCpuMoe: Int?
 
     @Flag(name: .customLong("cpu-moe"), help: "Keep every routed expert in RAM (MoE models).")
@@ -196,7 +250,9 @@ struct PlanFlags: ParsableArguments {
     func options() throws -> PlanOptions {
         let context = try ctx.map(parseContext) ?? TokenCount(8192)
         guard let kv = KVCacheType(rawValue: kvType.lowercased()) else {
-            throw FitError.usage("--kv-type \(kvType) is not a KV cache type; use one of \(KVCacheType.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw FitError.usage(
+                "--kv-type \(kvType) is not a KV cache type; use one of \(KVCacheType.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         let fa: Bool
         switch flashAttn.lowercased() {
@@ -205,16 +261,22 @@ struct PlanFlags: ParsableArguments {
         default: throw FitError.usage("--flash-attn \(flashAttn) must be on or off")
         }
         if kv.isQuantized && !fa {
-            throw FitError.usage("--kv-type \(kv.rawValue) needs --flash-attn on (llama.cpp cannot quantize the V cache without flash attention)")
+            throw FitError.usage(
+                "--kv-type \(kv.rawValue) needs --flash-attn on (llama.cpp cannot quantize the V cache without flash attention)"
+            )
         }
-        guard (1...256).contains(parallel) else { throw FitError.usage("--parallel \(parallel) must be between 1 and 256 sequences") }
+        guard (1...256).contains(parallel) else {
+            throw FitError.usage("--parallel \(parallel) must be between 1 and 256 sequences")
+        }
         var o = PlanOptions(context: context, kvType: kv, flashAttention: fa, slots: parallel, swaFull: swaFull)
         if let n = nCpuMoe {
             guard n >= 0 else { throw FitError.usage("--n-cpu-moe \(n) must be zero or a positive layer count") }
             o.experts = .firstLayersInRAM(n)
         }
         if cpuMoe {
-            guard nCpuMoe == nil else { throw FitError.usage("--cpu-moe and --n-cpu-moe \(nCpuMoe ?? 0) ask for two placements; give one") }
+            guard nCpuMoe == nil else {
+                throw FitError.usage("--cpu-moe and --n-cpu-moe \(nCpuMoe ?? 0) ask for two placements; give one")
+            }
             o.experts = .allInRAM
         }
         if let r = try runtimePreset() {
@@ -257,10 +319,12 @@ extension MachineDescription {
         }
         if let vram {
             if m.gpus.isEmpty {
-                m.gpus.append(GPUDescription(index: 0, vendor: .nvidia, name: Fact("hypothetical GPU (--vram)", source: .user),
-                                             pciAddress: nil, driver: .missing(.user, .absent),
-                                             memoryTotal: Fact(vram, source: .user), memoryFree: Fact(vram, source: .user),
-                                             unifiedMemory: false, backend: .cuda))
+                m.gpus.append(
+                    GPUDescription(
+                        index: 0, vendor: .nvidia, name: Fact("hypothetical GPU (--vram)", source: .user),
+                        pciAddress: nil, driver: .missing(.user, .absent),
+                        memoryTotal: Fact(vram, source: .user), memoryFree: Fact(vram, source: .user),
+                        unifiedMemory: false, backend: .cuda))
             } else {
                 for i in m.gpus.indices {
                     m.gpus[i].memoryTotal = Fact(vram, source: .user, detail: "--vram")

@@ -9,16 +9,26 @@ struct PlanCommand: AsyncParsableCommand {
         commandName: "plan",
         abstract: "Show the memory breakdown of one model at a context, per device, with the verdict.")
 
-    @Argument(help: ArgumentHelp("A catalog id, Hugging Face repo id or Ollama tag (e.g. qwen3-coder:30b).", valueName: "model"))
+    @Argument(
+        help: ArgumentHelp(
+            "A catalog id, Hugging Face repo id or Ollama tag (e.g. qwen3-coder:30b).", valueName: "model"))
     var model: String
 
-    @Option(name: .long, help: ArgumentHelp("Quantization, e.g. Q4_K_M (default: Q4_K_M when published, else the model's first).", valueName: "q"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Quantization, e.g. Q4_K_M (default: Q4_K_M when published, else the model's first).", valueName: "q"))
     var quant: String?
 
-    @Option(name: .long, help: ArgumentHelp("Prompt length for prefill speed and time to first token (default 512).", valueName: "n"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Prompt length for prefill speed and time to first token (default 512).", valueName: "n"))
     var prompt: Int = 512
 
-    @Option(name: .long, help: ArgumentHelp("Tokens already in the context for the decode speed (default: the full --ctx).", valueName: "n"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Tokens already in the context for the decode speed (default: the full --ctx).", valueName: "n"))
     var depth: Int?
 
     @OptionGroup var plan: PlanFlags
@@ -27,14 +37,17 @@ struct PlanCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        guard prompt > 0, prompt <= TokenCount.absurd.count else { throw ValidationError("--prompt \(prompt) must be a positive token count") }
+        guard prompt > 0, prompt <= TokenCount.absurd.count else {
+            throw ValidationError("--prompt \(prompt) must be a positive token count")
+        }
         if let depth, depth < 0 { throw ValidationError("--depth \(depth) must be zero or a positive token count") }
     }
 
     func run() async throws {
         let options = try plan.options()
         let session = try await Session.load(catalog: catalogOptions, machine: machineOptions)
-        let build = try Self.build(named: model, quant: quant, catalog: session.catalog, runtimePreset: try plan.runtimePreset() != nil)
+        let build = try Self.build(
+            named: model, quant: quant, catalog: session.catalog, runtimePreset: try plan.runtimePreset() != nil)
         let machine = session.machine
         var target = session.target
         var planOptions = options
@@ -42,8 +55,9 @@ struct PlanCommand: AsyncParsableCommand {
             target = r.target(target, machine: machine)
             planOptions = options.with(context: try plan.context(for: build.architecture, machine: machine))
         }
-        let answer = Advisor.plan(build, options: planOptions, target: target, speed: try session.speed(), prompt: prompt,
-                                  depth: depth ?? planOptions.context.count, tiers: try? session.tiers(), memo: session.memo)
+        let answer = Advisor.plan(
+            build, options: planOptions, target: target, speed: try session.speed(), prompt: prompt,
+            depth: depth ?? planOptions.context.count, tiers: try? session.tiers(), memo: session.memo)
         session.save()
         let report = PlanReport(answer, machine: machine, speed: try session.speed())
         if output.json {
@@ -57,33 +71,54 @@ struct PlanCommand: AsyncParsableCommand {
     /// safetensors format of a catalog model, or a catalog model's GGUF quant.
     static func build(named model: String, quant: String?, catalog: Catalog, runtimePreset: Bool) throws -> ModelBuild {
         if model.lowercased().hasSuffix(".gguf") {
-            if quant != nil { throw FitError.usage("--quant does not apply to a .gguf file: its quantization is what the file holds") }
-            do { return ModelBuild.file(try GGUFLoader.model(at: model), path: model, id: (model as NSString).lastPathComponent) } catch {
+            if quant != nil {
+                throw FitError.usage("--quant does not apply to a .gguf file: its quantization is what the file holds")
+            }
+            do {
+                return ModelBuild.file(
+                    try GGUFLoader.model(at: model), path: model, id: (model as NSString).lastPathComponent)
+            } catch {
                 throw FitError.usage(error.description)
             }
         }
-        if model.lowercased().hasSuffix("config.json") || FileManager.default.fileExists(atPath: (model as NSString).appendingPathComponent("config.json")) {
-            if quant != nil { throw FitError.usage("--quant does not apply to config.json: the quantization is what config.json says") }
-            do { return ModelBuild.config(try HFModel.load(model), path: model) } catch { throw FitError.usage(error.description) }
+        if model.lowercased().hasSuffix("config.json")
+            || FileManager.default.fileExists(atPath: (model as NSString).appendingPathComponent("config.json"))
+        {
+            if quant != nil {
+                throw FitError.usage("--quant does not apply to config.json: the quantization is what config.json says")
+            }
+            do { return ModelBuild.config(try HFModel.load(model), path: model) } catch {
+                throw FitError.usage(error.description)
+            }
         }
         // A safetensors repo the catalog lists ("mlx-community/Qwen3-32B-4bit"), or --quant MLX-4bit.
         // The original repo is also the model's alias: that name keeps meaning the model (GGUF plans).
         let isAlias = catalog.models.contains { m in m.aliases.contains { $0.lowercased() == model.lowercased() } }
-        if model.contains("/"), !isAlias, let owner = catalog.models.first(where: { $0.builds.contains { $0.repo.lowercased() == model.lowercased() } }),
-           let listed = owner.build(named: model) {
+        if model.contains("/"), !isAlias,
+            let owner = catalog.models.first(where: {
+                $0.builds.contains { $0.repo.lowercased() == model.lowercased() }
+            }),
+            let listed = owner.build(named: model)
+        {
             return try safetensors(owner, listed, runtimePreset: runtimePreset)
         }
         let (entry, impliedQuant) = try catalog.model(named: model)
-        if let quant, QuantScheme.named(quant) == nil, SafetensorsFormat.named(quant) != nil || entry.build(named: quant) != nil {
-            let listed = entry.build(named: quant)
-                ?? SafetensorsBuild(format: SafetensorsFormat.catalogNames.first { $0.name.lowercased() == quant.lowercased() }?.name ?? quant,
-                                    repo: "-", source: "not a listed build: sized from the format")
+        if let quant, QuantScheme.named(quant) == nil,
+            SafetensorsFormat.named(quant) != nil || entry.build(named: quant) != nil
+        {
+            let listed =
+                entry.build(named: quant)
+                ?? SafetensorsBuild(
+                    format: SafetensorsFormat.catalogNames.first { $0.name.lowercased() == quant.lowercased() }?.name
+                        ?? quant,
+                    repo: "-", source: "not a listed build: sized from the format")
             return try safetensors(entry, listed, runtimePreset: runtimePreset)
         }
         return ModelBuild.catalog(entry, scheme: try scheme(quant, implied: impliedQuant, for: entry))
     }
 
-    static func safetensors(_ entry: CatalogModel, _ listed: SafetensorsBuild, runtimePreset: Bool) throws -> ModelBuild {
+    static func safetensors(_ entry: CatalogModel, _ listed: SafetensorsBuild, runtimePreset: Bool) throws -> ModelBuild
+    {
         guard let b = ModelBuild.catalog(entry, safetensors: listed, runtimePreset: runtimePreset) else {
             throw FitError.usage("--quant \(listed.format) is not a known format")
         }
@@ -93,24 +128,33 @@ struct PlanCommand: AsyncParsableCommand {
     static func scheme(_ text: String?, implied: QuantScheme?, for m: CatalogModel) throws -> QuantScheme {
         guard let text else { return implied ?? m.defaultQuant }
         guard let s = QuantScheme.named(text) else {
-            throw FitError.usage("--quant \(text) is not a known quantization; use a GGUF type (\(QuantScheme.allCases.map(\.rawValue).joined(separator: ", "))) or a safetensors format (\(SafetensorsFormat.catalogNames.map(\.name).joined(separator: ", ")))")
+            throw FitError.usage(
+                "--quant \(text) is not a known quantization; use a GGUF type (\(QuantScheme.allCases.map(\.rawValue).joined(separator: ", "))) or a safetensors format (\(SafetensorsFormat.catalogNames.map(\.name).joined(separator: ", ")))"
+            )
         }
         return s
     }
 
     static func render(_ r: PlanReport, machine: MachineDescription, target: PlanTarget, style: Style) -> String {
         var out = style.bold("\(r.model.name) (\(r.model.id)), \(r.quant), \(r.context) tokens") + "\n"
-        out += "KV cache \(r.kvType.rawValue), flash attention \(r.flashAttention ? "on" : "off"), \(Format.params(r.model.parameters)) parameters"
-        out += r.model.activeParameters < r.model.parameters ? " (\(Format.params(r.model.activeParameters)) active)" : ""
-        let origin = ["published": "published file size", "gguf": "file's tensor table", "safetensors": "config.json and the safetensors index",
-                      "format": "format's bits per tensor"][r.weightsSource] ?? "per-tensor quant recipe"
+        out +=
+            "KV cache \(r.kvType.rawValue), flash attention \(r.flashAttention ? "on" : "off"), \(Format.params(r.model.parameters)) parameters"
+        out +=
+            r.model.activeParameters < r.model.parameters ? " (\(Format.params(r.model.activeParameters)) active)" : ""
+        let origin =
+            [
+                "published": "published file size", "gguf": "file's tensor table",
+                "safetensors": "config.json and the safetensors index",
+                "format": "format's bits per tensor",
+            ][r.weightsSource] ?? "per-tensor quant recipe"
         out += ", weights from the \(origin)\n"
         out += machineSummary(machine, target: target) + "\n\n"
         let devices = r.devices.filter { $0.isHost || $0.memory.totalBytes > 0 }
         var table = TextTable(headers: ["", "TOTAL"] + devices.map { $0.isHost ? "RAM" : $0.id.uppercased() })
         table.rightAligned = Set(1...(devices.count + 1))
         func row(_ label: String, _ k: KeyPath<MemoryBreakdown, Int64>) {
-            table.add([label, Format.bytes(r.memory[keyPath: k])] + devices.map { Format.bytes($0.memory[keyPath: k]) })
+            table.add(
+                [label, Format.bytes(r.memory[keyPath: k])] + devices.map { Format.bytes($0.memory[keyPath: k]) })
         }
         row("weights", \.weightsBytes)
         row("KV cache", \.kvCacheBytes)
@@ -120,7 +164,9 @@ struct PlanCommand: AsyncParsableCommand {
         row("runtime overhead", \.overheadBytes)
         row("total", \.totalBytes)
         table.add(["capacity", ""] + devices.map { Format.bytes($0.capacityBytes) })
-        table.add(["layers", "\(r.totalLayers)"] + devices.map { "\($0.layerCount)\($0.holdsOutputLayer ? " + output" : "")" })
+        table.add(
+            ["layers", "\(r.totalLayers)"] + devices.map { "\($0.layerCount)\($0.holdsOutputLayer ? " + output" : "")" }
+        )
         out += table.render(style: style) + "\n"
         out += "Verdict: " + style.verdict(r.verdict, r.verdict.label) + "."
         if r.gpuLayers > 0 && r.verdict == .partial { out += " \(r.gpuLayers) of \(r.totalLayers) layers on the GPU." }
@@ -132,25 +178,38 @@ struct PlanCommand: AsyncParsableCommand {
             out += "It does not fit at any context on this machine.\n"
         }
         if let e = r.expertOffload {
-            let speed = e.decodeTokensPerSecondAtContext.map { " decode about \(NumberText.format($0, digits: 0)) tokens/s at \(TokenCount(r.throughput?.depth ?? r.context.count)) tokens," } ?? ""
-            let verdict = e.faster ? "faster than this layer split: the launch line below uses it" : "not faster here than this layer split"
-            out += "MoE: with --n-cpu-moe \(e.nCpuMoe) the routed experts of the first \(e.nCpuMoe) layers stay in RAM and everything else goes to the GPU (\(Format.bytes(e.gpuBytes)) on GPU, \(Format.bytes(e.hostBytes)) in RAM):\(speed) \(verdict).\n"
+            let speed =
+                e.decodeTokensPerSecondAtContext.map {
+                    " decode about \(NumberText.format($0, digits: 0)) tokens/s at \(TokenCount(r.throughput?.depth ?? r.context.count)) tokens,"
+                } ?? ""
+            let verdict =
+                e.faster
+                ? "faster than this layer split: the launch line below uses it"
+                : "not faster here than this layer split"
+            out +=
+                "MoE: with --n-cpu-moe \(e.nCpuMoe) the routed experts of the first \(e.nCpuMoe) layers stay in RAM and everything else goes to the GPU (\(Format.bytes(e.gpuBytes)) on GPU, \(Format.bytes(e.hostBytes)) in RAM):\(speed) \(verdict).\n"
             out += "       " + e.llamaServer.joined(separator: " ") + "\n"
         }
         out += "Each 1k tokens of context adds \(Format.bytes(r.bytesPer1kContext)) at this point.\n"
         if let t = r.throughput {
-            if let dec = t.decodeTokensPerSecond, let decAt = t.decodeTokensPerSecondAtContext, let pre = t.prefillTokensPerSecond, let ttft = t.timeToFirstTokenSeconds {
-                out += "Speed (estimate, \(t.device ?? "")): decode \(NumberText.format(dec, digits: 0)) tokens/s empty, \(NumberText.format(decAt, digits: 0)) at \(TokenCount(t.depth)) tokens; prefill \(NumberText.format(pre, digits: 0)) tokens/s, first token after \(NumberText.format(ttft, digits: 2)) s for a \(t.prompt)-token prompt.\n"
+            if let dec = t.decodeTokensPerSecond, let decAt = t.decodeTokensPerSecondAtContext,
+                let pre = t.prefillTokensPerSecond, let ttft = t.timeToFirstTokenSeconds
+            {
+                out +=
+                    "Speed (estimate, \(t.device ?? "")): decode \(NumberText.format(dec, digits: 0)) tokens/s empty, \(NumberText.format(decAt, digits: 0)) at \(TokenCount(t.depth)) tokens; prefill \(NumberText.format(pre, digits: 0)) tokens/s, first token after \(NumberText.format(ttft, digits: 2)) s for a \(t.prompt)-token prompt.\n"
             } else {
                 out += "Speed: \(t.note)\n"
             }
             if !t.agentTasks.isEmpty {
-                out += "An agent task (prompt-cached input, output; Catalog/tiers): " + t.agentTasks.map {
-                    "\($0.tier) ~\(NumberText.format($0.minutes, digits: $0.minutes < 10 ? 1 : 0)) min (\(TokenCount($0.inputTokens).short) in, \(TokenCount($0.outputTokens).short) out)"
-                }.joined(separator: ", ") + ".\n"
+                out +=
+                    "An agent task (prompt-cached input, output; Catalog/tiers): "
+                    + t.agentTasks.map {
+                        "\($0.tier) ~\(NumberText.format($0.minutes, digits: $0.minutes < 10 ? 1 : 0)) min (\(TokenCount($0.inputTokens).short) in, \(TokenCount($0.outputTokens).short) out)"
+                    }.joined(separator: ", ") + ".\n"
             }
             for m in t.measured {
-                out += "  measured: \(m.test) \(NumberText.format(m.tokensPerSecond, digits: 1)) tokens/s on \(m.hardware), \(m.backend)  [\(m.source)]\n"
+                out +=
+                    "  measured: \(m.test) \(NumberText.format(m.tokensPerSecond, digits: 1)) tokens/s on \(m.hardware), \(m.backend)  [\(m.source)]\n"
             }
         }
         for w in r.warnings { out += "Note: \(w)\n" }
@@ -239,8 +298,10 @@ struct PlanReport: Encodable {
     /// The answer as `fit plan --json` writes it (field names stable since schema 1).
     init(_ a: PlanAnswer, machine: MachineDescription, speed: SpeedContext) {
         let b = a.build
-        model = ModelInfo(id: b.model.id, name: b.model.name, family: b.model.family, parameters: b.parameters, activeParameters: b.activeParameters,
-                          contextWindow: TokenCount(b.architecture.contextLength), sources: b.model.sources)
+        model = ModelInfo(
+            id: b.model.id, name: b.model.name, family: b.model.family, parameters: b.parameters,
+            activeParameters: b.activeParameters,
+            contextWindow: TokenCount(b.architecture.contextLength), sources: b.model.sources)
         quant = b.label
         context = a.plan.options.context
         kvType = a.plan.options.kvType
@@ -257,8 +318,10 @@ struct PlanReport: Encodable {
         bytesPer1kContext = a.bytesPer1kContext.bytes
         throughput = ThroughputReport(a, speed: speed)
         expertOffload = a.expertOffload.map { e in
-            ExpertOffload(nCpuMoe: e.layers, gpuBytes: e.gpuBytes.bytes, hostBytes: e.hostBytes.bytes, llamaServer: e.launch,
-                          decodeTokensPerSecondAtContext: e.speed?.decode[1], prefillTokensPerSecond: e.speed?.prefill, faster: e.faster)
+            ExpertOffload(
+                nCpuMoe: e.layers, gpuBytes: e.gpuBytes.bytes, hostBytes: e.hostBytes.bytes, llamaServer: e.launch,
+                decodeTokensPerSecondAtContext: e.speed?.decode[1], prefillTokensPerSecond: e.speed?.prefill,
+                faster: e.faster)
         }
         warnings = a.notes.map(PlanReport.sentence)
     }
@@ -288,14 +351,18 @@ extension PlanReport.ThroughputReport {
         let depth = a.speed.map { $0.decodeDepths[1] }
         prompt = (try? a.speed.get())?.prompt ?? 0
         self.depth = (try? depth.get()) ?? a.plan.options.context.count
-        agentTasks = a.agentTasks.map { PlanReport.AgentTask(tier: $0.tier, inputTokens: $0.inputTokens, outputTokens: $0.outputTokens, minutes: $0.minutes) }
+        agentTasks = a.agentTasks.map {
+            PlanReport.AgentTask(
+                tier: $0.tier, inputTokens: $0.inputTokens, outputTokens: $0.outputTokens, minutes: $0.minutes)
+        }
         switch a.speed {
         case .failure(let why):
-            note = switch why {
-            case .doesNotFit: "no estimate: the model does not fit"
-            case .unknownGPU: "no estimate: the GPU's bandwidth and FP16 throughput are not in the hardware table"
-            case .noCalibration: "no estimate: the catalog has no throughput measurements to calibrate on"
-            }
+            note =
+                switch why {
+                case .doesNotFit: "no estimate: the model does not fit"
+                case .unknownGPU: "no estimate: the GPU's bandwidth and FP16 throughput are not in the hardware table"
+                case .noCalibration: "no estimate: the catalog has no throughput measurements to calibrate on"
+                }
         case .success(let s):
             prompt = s.prompt
             decodeTokensPerSecond = s.decode[0]
@@ -304,24 +371,37 @@ extension PlanReport.ThroughputReport {
             timeToFirstTokenSeconds = s.timeToFirstTokenSeconds
             speedSource = s.measuredDecode ? "measured" : "estimate"
             let host = speed.host
-            let hostNote = host.measured ? "RAM at \(NumberText.format(host.bandwidthGBs, digits: 0)) GB/s measured by fit bench hardware"
+            let hostNote =
+                host.measured
+                ? "RAM at \(NumberText.format(host.bandwidthGBs, digits: 0)) GB/s measured by fit bench hardware"
                 : "RAM at an assumed \(NumberText.format(host.bandwidthGBs, digits: 0)) GB/s (run `fit bench hardware` to measure it)"
             let corrected = s.corrected ? ", corrected by this machine's fit bench runtime" : ""
             switch s.basis {
             case .gpu(let g, let backend):
                 device = "\(g.name), \(backend.rawValue)"
-                note = s.measuredDecode
+                note =
+                    s.measuredDecode
                     ? "decode from a measured row of this model, quant and GPU (carried to depth by the estimate's ratio)\(corrected)"
                     : "estimated from \(NumberText.format(g.device.bandwidthGBs, digits: 0)) GB/s and \(NumberText.format(g.device.fp16TFLOPS, digits: 0)) FP16 TFLOPS with efficiencies fitted on \(s.calibrationRows) measured rows (fit validate throughput)\(corrected)"
                 measured = speed.measured.filter {
-                    $0.model == a.build.work.modelID && $0.hardware == g.hardwareID && a.build.work.quant != nil && QuantScheme.named($0.quant ?? "") == a.build.work.quant
-                }.map { PlanReport.Measured(test: $0.test, tokensPerSecond: $0.tokensPerSecond, backend: $0.backend, hardware: $0.hardwareName, source: $0.source) }
+                    $0.model == a.build.work.modelID && $0.hardware == g.hardwareID && a.build.work.quant != nil
+                        && QuantScheme.named($0.quant ?? "") == a.build.work.quant
+                }.map {
+                    PlanReport.Measured(
+                        test: $0.test, tokensPerSecond: $0.tokensPerSecond, backend: $0.backend,
+                        hardware: $0.hardwareName, source: $0.source)
+                }
             case .split(let parts):
-                device = "layers split: " + parts.map { "\($0.gpu.name) \(Int(($0.share * 100).rounded()))%" }.joined(separator: " + ")
-                note = "each GPU's share of the layers at its own bandwidth and FP16 throughput, one after the other, with efficiencies fitted on \(s.calibrationRows) measured rows\(corrected)"
+                device =
+                    "layers split: "
+                    + parts.map { "\($0.gpu.name) \(Int(($0.share * 100).rounded()))%" }.joined(separator: " + ")
+                note =
+                    "each GPU's share of the layers at its own bandwidth and FP16 throughput, one after the other, with efficiencies fitted on \(s.calibrationRows) measured rows\(corrected)"
             case .offloaded(let share, let experts):
                 let pct = Int((share * 100).rounded())
-                device = experts == .withLayers ? "GPU + CPU (\(pct)% of the bytes read per token on the GPU)"
+                device =
+                    experts == .withLayers
+                    ? "GPU + CPU (\(pct)% of the bytes read per token on the GPU)"
                     : "GPU + CPU (\(experts.launchFlags.joined(separator: " ")): \(pct)% of the bytes read per token on the GPU)"
                 note = "estimated with \(hostNote)\(corrected); CPU and offloaded speeds are rougher than full-GPU ones"
             case .cpu:

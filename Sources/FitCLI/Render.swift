@@ -53,7 +53,11 @@ struct TextTable {
             let i = c - dropped.filter { $0 < c }.count
             guard i < t.headers.count, t.headers.count > 1 else { break }
             t.headers.remove(at: i)
-            t.rows = t.rows.map { var r = $0; if i < r.count { r.remove(at: i) }; return r }
+            t.rows = t.rows.map {
+                var r = $0
+                if i < r.count { r.remove(at: i) }
+                return r
+            }
             t.rightAligned = Set(t.rightAligned.compactMap { $0 == i ? nil : $0 > i ? $0 - 1 : $0 })
             dropped.append(c)
         }
@@ -104,24 +108,35 @@ func machineSummary(_ m: MachineDescription, target: PlanTarget) -> String {
     var cpu = m.cpu.model.value ?? "unknown CPU"
     if let c = m.cpu.physicalCores.value, let t = m.cpu.logicalCores.value { cpu += ", \(c) cores / \(t) threads" }
     if let ext = m.cpu.vectorExtensions.value {
-        let key = ext.filter { ["avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile", "asimddp", "i8mm", "sve"].contains($0) }
+        let key = ext.filter {
+            ["avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile", "asimddp", "i8mm", "sve"].contains($0)
+        }
         if !key.isEmpty { cpu += " (" + key.joined(separator: " ") + ")" }
     }
     var ram = "RAM: \(target.host.capacity) usable"
-    if m.memory.available.source == .user { ram += " (--ram)" } else if let total = m.memory.total.value { ram += " of \(total)" }
+    if m.memory.available.source == .user {
+        ram += " (--ram)"
+    } else if let total = m.memory.total.value {
+        ram += " of \(total)"
+    }
     if let limit = m.memory.containerLimit.value { ram += ", container limit \(limit)" }
     let gpu: String
     if target.gpus.isEmpty {
-        gpu = m.gpus.isEmpty ? m.gpuSummary + "; planning for CPU and RAM" : m.gpuSummary + " (memory unknown; planning for CPU and RAM)"
+        gpu =
+            m.gpus.isEmpty
+            ? m.gpuSummary + "; planning for CPU and RAM" : m.gpuSummary + " (memory unknown; planning for CPU and RAM)"
     } else {
-        gpu = target.gpus.map { "\($0.name): \($0.sharesHostMemory ? "shares RAM, up to \($0.capacity)" : "\($0.capacity) usable after the 1 GiB margin")" }.joined(separator: "; ")
+        gpu = target.gpus.map {
+            "\($0.name): \($0.sharesHostMemory ? "shares RAM, up to \($0.capacity)" : "\($0.capacity) usable after the 1 GiB margin")"
+        }.joined(separator: "; ")
     }
     return "CPU: \(cpu)\n\(ram)\nGPU: \(gpu)"
 }
 
 /// A paragraph broken at spaces into lines of at most `width` characters (a longer word stays whole).
 func wrapped(_ text: String, width: Int) -> String {
-    var lines: [String] = [], line = ""
+    var lines: [String] = []
+    var line = ""
     for word in text.split(separator: " ", omittingEmptySubsequences: false) {
         if !line.isEmpty, line.count + 1 + word.count > width {
             lines.append(line)

@@ -30,9 +30,12 @@ final class Session {
         self.userStore = userStore
         self.loader = loader
         let env = ProcessInfo.processInfo.environment
-        memoPath = CatalogLoader.defaultCacheDirectory(environment: env)?.appendingPathComponent("compute-buffers.bin").path
-        memo = ComputeBufferMemo(build: Self.buildIdentity())
-        if let memoPath, let data = FileManager.default.contents(atPath: memoPath), data.count < 64 << 20 { memo.load([UInt8](data)) }
+        memoPath =
+            CatalogLoader.defaultCacheDirectory(environment: env)?.appendingPathComponent("compute-buffers.bin").path
+        memo = ComputeBufferMemo(build: BuildIdentity.current)
+        if let memoPath, let data = FileManager.default.contents(atPath: memoPath), data.count < 64 << 20 {
+            memo.load([UInt8](data))
+        }
         let key = machine.benchKey
         hostMeasurement = try? userStore?.hardware(machine: key)
         baseSpeed = SpeedContext(
@@ -45,7 +48,9 @@ final class Session {
     }
 
     /// Loads the catalog (with the user's imported models) and the machine.
-    static func load(catalog catalogOptions: CatalogOptions, machine machineOptions: MachineOptions) async throws -> Session {
+    static func load(catalog catalogOptions: CatalogOptions, machine machineOptions: MachineOptions) async throws
+        -> Session
+    {
         let (loader, shipped) = try catalogOptions.loadShipped()
         let store = readUserStore()
         let catalog = CatalogOptions.merging(shipped, userModels: (try? store?.models()) ?? [])
@@ -62,15 +67,6 @@ final class Session {
         let tmp = memoPath + ".\(getpid()).tmp"
         guard FileManager.default.createFile(atPath: tmp, contents: Data(bytes)) else { return }
         if rename(tmp, memoPath) != 0 { unlink(tmp) }
-    }
-
-    /// This fit build: its executable's size and modification time (a rebuilt binary, which may
-    /// allocate differently, never reuses an older build's buffers).
-    static func buildIdentity() -> UInt64 {
-        var st = stat()
-        guard stat(CatalogOptions.executablePath, &st) == 0 else { return 0 }
-        return UInt64(truncatingIfNeeded: st.st_size) &* 0x100_0000_01b3 ^ UInt64(truncatingIfNeeded: st.st_mtim.tv_sec) &* 1_000_000_007
-            ^ UInt64(truncatingIfNeeded: st.st_mtim.tv_nsec)
     }
 
     /// The catalog's evidence plus this machine's `fit bench agent` runs; read once, when asked.
@@ -110,8 +106,9 @@ final class Session {
             guard let bandwidth = g.memoryBandwidthGBs?.value,
                 let spec = g.name.value.flatMap({ resolver.match(name: $0, memory: g.memoryTotal.value) })
             else { return nil }
-            let device = ComputeDevice(bandwidthGBs: bandwidth, fp16TFLOPS: spec.fp16TFLOPS, backend: g.backend, dies: spec.dies ?? 1,
-                                       vendor: spec.vendor)
+            let device = ComputeDevice(
+                bandwidthGBs: bandwidth, fp16TFLOPS: spec.fp16TFLOPS, backend: g.backend, dies: spec.dies ?? 1,
+                vendor: spec.vendor)
             return KnownGPU(index: g.index, device: device, hardwareID: spec.id, name: spec.name, powerW: spec.powerW)
         }
     }
@@ -128,7 +125,10 @@ func openUserStore() throws -> UserStore {
         throw FitError.usage("no place for fit's database: set HOME, XDG_DATA_HOME or FIT_DATA_DIR")
     }
     do { return try UserStore.open(at: path) } catch {
-        throw FitError(sentence: "cannot open fit's database \(path) (\(error)); check its folder is writable, or set FIT_DATA_DIR", exitCode: 1)
+        throw FitError(
+            sentence:
+                "cannot open fit's database \(path) (\(error)); check its folder is writable, or set FIT_DATA_DIR",
+            exitCode: 1)
     }
 }
 
@@ -141,8 +141,11 @@ extension Evidence {
             var model: String, endpoint: String
             static func < (a: Key, b: Key) -> Bool { (a.model, a.endpoint) < (b.model, b.endpoint) }
         }
-        for (key, group) in Dictionary(grouping: runs, by: { Key(model: $0.model, endpoint: $0.endpoint) }).sorted(by: { $0.key < $1.key }) {
-            e.seeds += AgentRun.evidence(group.map(\.run), model: key.model, modelName: key.model, endpoint: key.endpoint)
+        for (key, group) in Dictionary(grouping: runs, by: { Key(model: $0.model, endpoint: $0.endpoint) }).sorted(by: {
+            $0.key < $1.key
+        }) {
+            e.seeds += AgentRun.evidence(
+                group.map(\.run), model: key.model, modelName: key.model, endpoint: key.endpoint)
         }
         return e
     }
@@ -154,7 +157,9 @@ extension Catalog {
         switch resolver.resolve(name) {
         case .found(let m, let q): return (m, q)
         case .unknown(let suggestions):
-            throw FitError.usage("unknown model `\(name)`; closest catalog entries: \(suggestions.joined(separator: ", ")) (see `fit list`)")
+            throw FitError.usage(
+                "unknown model `\(name)`; closest catalog entries: \(suggestions.joined(separator: ", ")) (see `fit list`)"
+            )
         }
     }
 }

@@ -13,8 +13,10 @@ public struct Catalog: Sendable {
     /// Content hash of the catalog text this was built from (the catalog version).
     public let fingerprint: String
 
-    public init(models: [CatalogModel], hardware: [HardwareSpec] = [], cloud: [CloudModel] = [],
-                calibration: ThroughputCalibration? = nil, fingerprint: String) {
+    public init(
+        models: [CatalogModel], hardware: [HardwareSpec] = [], cloud: [CloudModel] = [],
+        calibration: ThroughputCalibration? = nil, fingerprint: String
+    ) {
         self.models = models
         self.hardware = hardware
         self.cloud = cloud
@@ -41,27 +43,36 @@ public struct CatalogLoader: Sendable {
         self.cacheDirectory = cacheDirectory
     }
 
-    /// Bumped when the parser, the store or the calibration fit (ThroughputFit) changes what the same
-    /// text produces: the snapshot caches the fitted calibration.
-    static let formatVersion = "fit-catalog-21"
+    /// The cache's format is this build of fit: the parser, the store, the snapshot codec and the
+    /// calibration fit (ThroughputFit) decide what the same text produces, so a cache written by
+    /// another build is rebuilt once, and no version is bumped by hand.
+    static let formatVersion = "fit-catalog/" + String(BuildIdentity.current, radix: 16)
+
+    /// The key a cache is valid for: the catalog's text and the build that read it.
+    static func cacheKey(_ fingerprint: String) -> String { fingerprint + "/" + formatVersion }
 
     public struct SourceFile: Sendable {
         public var relativePath: String
         public var text: String
-        public init(relativePath: String, text: String) { self.relativePath = relativePath; self.text = text }
+        public init(relativePath: String, text: String) {
+            self.relativePath = relativePath
+            self.text = text
+        }
     }
 
     /// The text files: `models/*.yaml` (required) and `hardware/*.yaml` (optional).
     public func sourceFiles() throws -> [SourceFile] {
         try files(in: "models", required: true) + files(in: "hardware", required: false)
-            + files(in: "cloud", required: false) + files(in: "results", required: false) + files(in: "tiers", required: false)
+            + files(in: "cloud", required: false) + files(in: "results", required: false)
+            + files(in: "tiers", required: false)
     }
 
     private func files(in folder: String, required: Bool) throws -> [SourceFile] {
         let dir = directory.appendingPathComponent(folder)
         let names: [String]
         do {
-            names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".yaml") }.sorted()
+            names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".yaml") }
+                .sorted()
         } catch {
             if !required { return [] }
             throw CatalogError.unreadable(path: dir.path, reason: "the folder cannot be listed")
@@ -80,7 +91,6 @@ public struct CatalogLoader: Sendable {
 
     public static func fingerprint(_ files: [SourceFile]) -> String {
         var h = FNV1a()
-        h.add(formatVersion)
         for f in files {
             h.add(f.relativePath)
             h.add(f.text)
@@ -101,8 +111,10 @@ public struct CatalogLoader: Sendable {
 
         /// The throughput efficiencies fitted on this catalog's measurements.
         public var calibration: ThroughputCalibration {
-            ThroughputFit.fit(ThroughputFit.samples(evidence.throughput, models: Dictionary(uniqueKeysWithValues: models.map { ($0.id, $0) }),
-                                                    hardware: Dictionary(uniqueKeysWithValues: hardware.map { ($0.id, $0) })))
+            ThroughputFit.fit(
+                ThroughputFit.samples(
+                    evidence.throughput, models: Dictionary(uniqueKeysWithValues: models.map { ($0.id, $0) }),
+                    hardware: Dictionary(uniqueKeysWithValues: hardware.map { ($0.id, $0) })))
         }
     }
 
@@ -120,29 +132,44 @@ public struct CatalogLoader: Sendable {
                 let (book, p) = EvidenceParser.tiers(yaml: f.text, file: name)
                 issues += p
                 if evidence.tiers != nil, book != nil {
-                    issues.append(CatalogIssue(file: name, entry: "-", field: "tiers", problem: "a second tiers file; keep all tiers in one file"))
+                    issues.append(
+                        CatalogIssue(
+                            file: name, entry: "-", field: "tiers",
+                            problem: "a second tiers file; keep all tiers in one file"))
                 }
                 evidence.tiers = evidence.tiers ?? book
             } else if f.relativePath.hasPrefix("cloud/") {
-                let (c, p) = EvidenceParser.list(CloudModel.self, key: "cloud", yaml: f.text, file: name, name: EvidenceParser.entryName)
+                let (c, p) = EvidenceParser.list(
+                    CloudModel.self, key: "cloud", yaml: f.text, file: name, name: EvidenceParser.entryName)
                 issues += p
                 cloud += c.map { (name, $0) }
             } else if f.relativePath.hasPrefix("results/") {
                 let keys = Set(((try? Yams.compose(yaml: f.text))??.mapping?.keys.compactMap(\.string)) ?? [])
                 if keys.contains("throughput") {
-                    let (r, p) = EvidenceParser.list(ThroughputResult.self, key: "throughput", yaml: f.text, file: name, name: EvidenceParser.entryName)
-                    issues += p; evidence.throughput += r
+                    let (r, p) = EvidenceParser.list(
+                        ThroughputResult.self, key: "throughput", yaml: f.text, file: name,
+                        name: EvidenceParser.entryName)
+                    issues += p
+                    evidence.throughput += r
                     results += r.enumerated().map { (name, $0.offset, $0.element as Any) }
                 } else if keys.contains("benchmarks") {
-                    let (r, p) = EvidenceParser.list(BenchmarkResult.self, key: "benchmarks", yaml: f.text, file: name, name: EvidenceParser.entryName)
-                    issues += p; evidence.benchmarks += r
+                    let (r, p) = EvidenceParser.list(
+                        BenchmarkResult.self, key: "benchmarks", yaml: f.text, file: name,
+                        name: EvidenceParser.entryName)
+                    issues += p
+                    evidence.benchmarks += r
                     results += r.enumerated().map { (name, $0.offset, $0.element as Any) }
                 } else if keys.contains("seeds") {
-                    let (r, p) = EvidenceParser.list(SeedResult.self, key: "seeds", yaml: f.text, file: name, name: EvidenceParser.entryName)
-                    issues += p; evidence.seeds += r
+                    let (r, p) = EvidenceParser.list(
+                        SeedResult.self, key: "seeds", yaml: f.text, file: name, name: EvidenceParser.entryName)
+                    issues += p
+                    evidence.seeds += r
                     results += r.enumerated().map { (name, $0.offset, $0.element as Any) }
                 } else {
-                    issues.append(CatalogIssue(file: name, entry: "-", field: "-", problem: "expected a `throughput`, `benchmarks` or `seeds` list"))
+                    issues.append(
+                        CatalogIssue(
+                            file: name, entry: "-", field: "-",
+                            problem: "expected a `throughput`, `benchmarks` or `seeds` list"))
                 }
             } else if f.relativePath.hasPrefix("hardware/") {
                 let (specs, problems) = CatalogParser.parseHardware(yaml: f.text, file: name)
@@ -157,10 +184,12 @@ public struct CatalogLoader: Sendable {
         issues += CatalogParser.crossCheck(all)
         var ids: Set<String> = []
         for h in hardware where !ids.insert(h.id).inserted {
-            issues.append(CatalogIssue(file: catalogName + "/hardware", entry: h.id, field: "id", problem: "duplicate id"))
+            issues.append(
+                CatalogIssue(file: catalogName + "/hardware", entry: h.id, field: "id", problem: "duplicate id"))
         }
-        issues += EvidenceParser.validate(cloud: cloud, results: results, models: Set(all.map(\.model.id)),
-                                          hardware: Set(hardware.map(\.id)), tiers: evidence.tiers.map { Set($0.tiers.map(\.id)) })
+        issues += EvidenceParser.validate(
+            cloud: cloud, results: results, models: Set(all.map(\.model.id)),
+            hardware: Set(hardware.map(\.id)), tiers: evidence.tiers.map { Set($0.tiers.map(\.id)) })
         guard issues.isEmpty else { throw CatalogError.invalid(issues) }
         return Parsed(models: all.map(\.model), hardware: hardware, cloud: cloud.map(\.1), evidence: evidence)
     }
@@ -170,13 +199,18 @@ public struct CatalogLoader: Sendable {
         let fp = Self.fingerprint(files)
         guard let cacheDirectory else {
             let parsed = try Self.parseAll(files)
-            return Catalog(models: parsed.models, hardware: parsed.hardware, cloud: parsed.cloud, calibration: parsed.calibration, fingerprint: fp)
+            return Catalog(
+                models: parsed.models, hardware: parsed.hardware, cloud: parsed.cloud, calibration: parsed.calibration,
+                fingerprint: fp)
         }
         let path = cacheDirectory.appendingPathComponent("catalog.sqlite").path
         if FileManager.default.fileExists(atPath: path),
-           let store = try? CatalogStore(DatabaseQueue(path: path, configuration: Self.readOnly)),
-           (try? store.fingerprint()) == fp, let snap = try? store.snapshot(), !snap.models.isEmpty {
-            return Catalog(models: snap.models, hardware: snap.hardware, cloud: snap.cloud, calibration: snap.calibration, fingerprint: fp)
+            let store = try? CatalogStore(DatabaseQueue(path: path, configuration: Self.readOnly)),
+            (try? store.fingerprint()) == Self.cacheKey(fp), let snap = try? store.snapshot(), !snap.models.isEmpty
+        {
+            return Catalog(
+                models: snap.models, hardware: snap.hardware, cloud: snap.cloud, calibration: snap.calibration,
+                fingerprint: fp)
         }
         let parsed = try Self.parseAll(files)
         let calibration = parsed.calibration
@@ -186,15 +220,18 @@ public struct CatalogLoader: Sendable {
             try? FileManager.default.removeItem(atPath: tmp)
             do {
                 let queue = try DatabaseQueue(path: tmp)
-                try CatalogStore(queue).replace(with: parsed.models, hardware: parsed.hardware, cloud: parsed.cloud,
-                                                evidence: parsed.evidence, calibration: calibration, fingerprint: fp)
+                try CatalogStore(queue).replace(
+                    with: parsed.models, hardware: parsed.hardware, cloud: parsed.cloud,
+                    evidence: parsed.evidence, calibration: calibration, fingerprint: Self.cacheKey(fp))
                 try queue.close()
             }
             if rename(tmp, path) != 0 { try? FileManager.default.removeItem(atPath: tmp) }
         } catch {
             // A cache we cannot write is not an error: the catalog is still right, only slower.
         }
-        return Catalog(models: parsed.models, hardware: parsed.hardware, cloud: parsed.cloud, calibration: calibration, fingerprint: fp)
+        return Catalog(
+            models: parsed.models, hardware: parsed.hardware, cloud: parsed.cloud, calibration: calibration,
+            fingerprint: fp)
     }
 
     /// The measured evidence (results/*.yaml): from the cache, loaded only by the commands that
@@ -208,7 +245,8 @@ public struct CatalogLoader: Sendable {
         if let dir = cacheDirectory {
             let path = dir.appendingPathComponent("catalog.sqlite").path
             if let store = try? CatalogStore(DatabaseQueue(path: path, configuration: Self.readOnly)),
-               (try? store.fingerprint()) == catalog.fingerprint, let t = try? store.tiers() {
+                (try? store.fingerprint()) == Self.cacheKey(catalog.fingerprint), let t = try? store.tiers()
+            {
                 return t
             }
         }
@@ -221,7 +259,8 @@ public struct CatalogLoader: Sendable {
         if let dir = cacheDirectory {
             let path = dir.appendingPathComponent("catalog.sqlite").path
             if let store = try? CatalogStore(DatabaseQueue(path: path, configuration: Self.readOnly)),
-               (try? store.fingerprint()) == catalog.fingerprint, let e = try? store.evidence() {
+                (try? store.fingerprint()) == Self.cacheKey(catalog.fingerprint), let e = try? store.evidence()
+            {
                 return e
             }
         }
@@ -240,7 +279,8 @@ public struct CatalogLoader: Sendable {
         var searched: [String] = []
         func isCatalog(_ url: URL) -> Bool {
             var dir: ObjCBool = false
-            return FileManager.default.fileExists(atPath: url.appendingPathComponent("models").path, isDirectory: &dir) && dir.boolValue
+            return FileManager.default.fileExists(atPath: url.appendingPathComponent("models").path, isDirectory: &dir)
+                && dir.boolValue
         }
         if let explicit {
             let url = URL(fileURLWithPath: explicit)
@@ -268,8 +308,12 @@ public struct CatalogLoader: Sendable {
     /// `$FIT_CACHE_DIR`, else `$XDG_CACHE_HOME/fit`, else `~/.cache/fit`.
     public static func defaultCacheDirectory(environment: [String: String]) -> URL? {
         if let d = environment["FIT_CACHE_DIR"], !d.isEmpty { return URL(fileURLWithPath: d) }
-        if let x = environment["XDG_CACHE_HOME"], !x.isEmpty { return URL(fileURLWithPath: x).appendingPathComponent("fit") }
-        if let h = environment["HOME"], !h.isEmpty { return URL(fileURLWithPath: h).appendingPathComponent(".cache/fit") }
+        if let x = environment["XDG_CACHE_HOME"], !x.isEmpty {
+            return URL(fileURLWithPath: x).appendingPathComponent("fit")
+        }
+        if let h = environment["HOME"], !h.isEmpty {
+            return URL(fileURLWithPath: h).appendingPathComponent(".cache/fit")
+        }
         return nil
     }
 }
@@ -287,8 +331,28 @@ public struct FNV1a {
         }
         state = (state ^ 0xff) &* 0x100_0000_01b3  // separator, so "ab"+"c" != "a"+"bc"
     }
+    public var value: UInt64 { state }
     public var hex: String {
         let s = String(state, radix: 16)
         return String(repeating: "0", count: 16 - s.count) + s
     }
+}
+
+/// This build of fit: its executable's size and modification time. Caches written by another
+/// build (which may parse, fit or allocate differently) are not reused.
+public enum BuildIdentity {
+    public static let current: UInt64 = {
+        let path =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var st = stat()
+        guard stat(path, &st) == 0 else { return 0 }
+        #if canImport(Darwin)
+            let mtime = st.st_mtimespec
+        #else
+            let mtime = st.st_mtim
+        #endif
+        var h = FNV1a()
+        h.add("\(st.st_size)/\(mtime.tv_sec)/\(mtime.tv_nsec)")
+        return h.value
+    }()
 }

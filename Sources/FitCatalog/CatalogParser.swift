@@ -20,10 +20,13 @@ public enum CatalogError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalid(let issues):
-            let more = issues.count > 1 ? " (and \(issues.count - 1) more problem\(issues.count > 2 ? "s" : ""); run `fit catalog check`)" : ""
+            let more =
+                issues.count > 1
+                ? " (and \(issues.count - 1) more problem\(issues.count > 2 ? "s" : ""); run `fit catalog check`)" : ""
             return (issues.first?.description ?? "catalog is invalid") + more
         case .notFound(let searched):
-            return "no catalog found (looked in \(searched.joined(separator: ", "))); pass --catalog DIR or set FIT_CATALOG to the Catalog folder of the fit checkout"
+            return
+                "no catalog found (looked in \(searched.joined(separator: ", "))); pass --catalog DIR or set FIT_CATALOG to the Catalog folder of the fit checkout"
         case .unreadable(let path, let reason):
             return "cannot read catalog file \(path): \(reason)"
         case .database(let path, let reason):
@@ -61,16 +64,25 @@ struct ModelEntry: Decodable {
         var source: String?
     }
 
-    static let fields: Set<String> = ["id", "name", "family", "released", "license", "aliases", "sources", "notes", "architecture", "quants", "builds"]
+    static let fields: Set<String> = [
+        "id", "name", "family", "released", "license", "aliases", "sources", "notes", "architecture", "quants",
+        "builds",
+    ]
     static let architectureFields: Set<String> = [
         "layers", "hiddenSize", "heads", "kvHeads", "headDim", "valueHeadDim", "ffnSize", "vocabSize",
-        "contextLength", "tiedEmbeddings", "slidingWindow", "moe", "mla", "linearAttention", "attentionSinks", "gatedFFN", "mtpLayers",
+        "contextLength", "tiedEmbeddings", "slidingWindow", "moe", "mla", "linearAttention", "attentionSinks",
+        "gatedFFN", "mtpLayers",
     ]
     static let nestedFields: [String: Set<String>] = [
         "slidingWindow": ["window", "globalEvery", "globalKvHeads", "globalHeadDim", "globalSharedKV"],
-        "moe": ["experts", "activeExperts", "expertFfnSize", "sharedExperts", "sharedExpertFfnSize", "leadingDenseLayers", "routing", "normalizedWeights", "weightsScale"],
+        "moe": [
+            "experts", "activeExperts", "expertFfnSize", "sharedExperts", "sharedExpertFfnSize", "leadingDenseLayers",
+            "routing", "normalizedWeights", "weightsScale",
+        ],
         "mla": ["qLoraRank", "kvLoraRank", "qkNopeHeadDim", "qkRopeHeadDim", "vHeadDim"],
-        "linearAttention": ["fullAttentionEvery", "keyHeads", "valueHeads", "keyHeadDim", "valueHeadDim", "convKernel"],
+        "linearAttention": [
+            "fullAttentionEvery", "keyHeads", "valueHeads", "keyHeadDim", "valueHeadDim", "convKernel",
+        ],
     ]
 }
 
@@ -88,14 +100,17 @@ struct HardwareEntry: Decodable {
     var aliases: [String]?
     var source: String
     var notes: String?
-    static let fields: Set<String> = ["id", "name", "vendor", "memoryGB", "nvidiaSmiMiB", "memoryType", "unifiedMemory",
-                                      "bandwidthGBs", "fp16TFLOPS", "powerW", "dies", "aliases", "source", "notes"]
+    static let fields: Set<String> = [
+        "id", "name", "vendor", "memoryGB", "nvidiaSmiMiB", "memoryType", "unifiedMemory",
+        "bandwidthGBs", "fp16TFLOPS", "powerW", "dies", "aliases", "source", "notes",
+    ]
 }
 
 /// Parses and validates catalog model files. Pure apart from its input text.
 public enum CatalogParser {
     /// Parses one hardware file (`hardware:` list).
-    public static func parseHardware(yaml text: String, file: String) -> (specs: [HardwareSpec], issues: [CatalogIssue]) {
+    public static func parseHardware(yaml text: String, file: String) -> (specs: [HardwareSpec], issues: [CatalogIssue])
+    {
         var issues: [CatalogIssue] = []
         func issue(_ entry: String, _ field: String, _ problem: String) {
             issues.append(CatalogIssue(file: file, entry: entry, field: field, problem: problem))
@@ -118,11 +133,14 @@ public enum CatalogParser {
             do {
                 let e = try YAMLDecoder().decode(HardwareEntry.self, from: node)
                 let before = issues.count
-                guard let vendor = GPUVendor(rawValue: e.vendor), [.nvidia, .amd, .intel, .apple].contains(vendor) else {
+                guard let vendor = GPUVendor(rawValue: e.vendor), [.nvidia, .amd, .intel, .apple].contains(vendor)
+                else {
                     issue(e.id, "vendor", "must be nvidia, amd, intel or apple, got `\(e.vendor)`")
                     continue
                 }
-                if e.memoryGB < 0 || (e.memoryGB == 0 && !e.unifiedMemory) { issue(e.id, "memoryGB", "must be positive, got \(e.memoryGB)") }
+                if e.memoryGB < 0 || (e.memoryGB == 0 && !e.unifiedMemory) {
+                    issue(e.id, "memoryGB", "must be positive, got \(e.memoryGB)")
+                }
                 if e.bandwidthGBs <= 0 { issue(e.id, "bandwidthGBs", "must be positive, got \(e.bandwidthGBs)") }
                 if e.fp16TFLOPS <= 0 { issue(e.id, "fp16TFLOPS", "must be positive, got \(e.fp16TFLOPS)") }
                 if e.source.isEmpty { issue(e.id, "source", "must say where the numbers come from") }
@@ -130,9 +148,11 @@ public enum CatalogParser {
                 if let w = e.powerW, w <= 0 { issue(e.id, "powerW", "must be positive watts, got \(w)") }
                 if let d = e.dies, d < 1 { issue(e.id, "dies", "must be at least 1, got \(d)") }
                 if issues.count == before {
-                    specs.append(HardwareSpec(id: e.id, name: e.name, vendor: vendor, memoryGB: e.memoryGB, nvidiaSmiMiB: e.nvidiaSmiMiB,
-                                              memoryType: e.memoryType, unifiedMemory: e.unifiedMemory, bandwidthGBs: e.bandwidthGBs,
-                                              fp16TFLOPS: e.fp16TFLOPS, aliases: e.aliases ?? [], source: e.source, notes: e.notes))
+                    specs.append(
+                        HardwareSpec(
+                            id: e.id, name: e.name, vendor: vendor, memoryGB: e.memoryGB, nvidiaSmiMiB: e.nvidiaSmiMiB,
+                            memoryType: e.memoryType, unifiedMemory: e.unifiedMemory, bandwidthGBs: e.bandwidthGBs,
+                            fp16TFLOPS: e.fp16TFLOPS, aliases: e.aliases ?? [], source: e.source, notes: e.notes))
                     specs[specs.count - 1].powerW = e.powerW
                     specs[specs.count - 1].dies = e.dies
                 }
@@ -155,7 +175,8 @@ public enum CatalogParser {
     }
 
     /// Parses one file's text; `file` names it in problems. Returns the models and every problem found.
-    public static func parseModels(yaml text: String, file: String) -> (models: [CatalogModel], issues: [CatalogIssue]) {
+    public static func parseModels(yaml text: String, file: String) -> (models: [CatalogModel], issues: [CatalogIssue])
+    {
         var issues: [CatalogIssue] = []
         func issue(_ entry: String, _ field: String, _ problem: String) {
             issues.append(CatalogIssue(file: file, entry: entry, field: field, problem: problem))
@@ -198,14 +219,18 @@ public enum CatalogParser {
                         issue(entryName, "architecture.\(key)", "unknown field")
                     } else if let allowed = ModelEntry.nestedFields[key], let nested = arch[key]?.mapping {
                         for k in nested.keys.compactMap(\.string) where !allowed.contains(k) {
-                            issue(entryName, "architecture.\(key).\(k)", "unknown field (known: \(allowed.sorted().joined(separator: ", ")))")
+                            issue(
+                                entryName, "architecture.\(key).\(k)",
+                                "unknown field (known: \(allowed.sorted().joined(separator: ", ")))")
                         }
                     }
                 }
             }
             for (i, b) in (mapping["builds"]?.sequence ?? []).enumerated() {
                 for k in b.mapping?.keys.compactMap(\.string) ?? [] where !ModelEntry.BuildEntry.fields.contains(k) {
-                    issue(entryName, "builds[\(i)].\(k)", "unknown field (known: \(ModelEntry.BuildEntry.fields.sorted().joined(separator: ", ")))")
+                    issue(
+                        entryName, "builds[\(i)].\(k)",
+                        "unknown field (known: \(ModelEntry.BuildEntry.fields.sorted().joined(separator: ", ")))")
                 }
             }
             let entry: ModelEntry
@@ -233,7 +258,8 @@ public enum CatalogParser {
         var names: [String: String] = [:]  // lowercased alias or id -> owner id
         for (file, m) in models {
             if let other = ids[m.id] {
-                issues.append(CatalogIssue(file: file, entry: m.id, field: "id", problem: "duplicate id (also in \(other))"))
+                issues.append(
+                    CatalogIssue(file: file, entry: m.id, field: "id", problem: "duplicate id (also in \(other))"))
             }
             ids[m.id] = file
         }
@@ -242,7 +268,9 @@ public enum CatalogParser {
             for alias in m.aliases {
                 let key = alias.lowercased()
                 if let owner = names[key], owner != m.id {
-                    issues.append(CatalogIssue(file: file, entry: m.id, field: "aliases", problem: "`\(alias)` already names \(owner)"))
+                    issues.append(
+                        CatalogIssue(
+                            file: file, entry: m.id, field: "aliases", problem: "`\(alias)` already names \(owner)"))
                 }
                 names[key] = m.id
             }
@@ -251,15 +279,23 @@ public enum CatalogParser {
     }
 
     static func validate(_ e: ModelEntry, report: (String, String) -> Void) -> CatalogModel? {
-        let idOK = !e.id.isEmpty && e.id.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "." || $0 == "-" }
+        let idOK =
+            !e.id.isEmpty
+            && e.id.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "." || $0 == "-" }
         if !idOK { report("id", "must match [a-z0-9.-]+, got `\(e.id)`") }
         if e.name.isEmpty { report("name", "must not be empty") }
         if !isDate(e.released) { report("released", "must be a date YYYY-MM-DD, got `\(e.released)`") }
         if e.sources.isEmpty { report("sources", "needs at least one source for the architecture facts") }
         let a = e.architecture
-        func positive(_ v: Int, _ f: String) { if v <= 0 { report("architecture.\(f)", "must be a positive integer, got \(v)") } }
-        positive(a.layers, "layers"); positive(a.hiddenSize, "hiddenSize"); positive(a.heads, "heads")
-        positive(a.kvHeads, "kvHeads"); positive(a.headDim, "headDim"); positive(a.vocabSize, "vocabSize")
+        func positive(_ v: Int, _ f: String) {
+            if v <= 0 { report("architecture.\(f)", "must be a positive integer, got \(v)") }
+        }
+        positive(a.layers, "layers")
+        positive(a.hiddenSize, "hiddenSize")
+        positive(a.heads, "heads")
+        positive(a.kvHeads, "kvHeads")
+        positive(a.headDim, "headDim")
+        positive(a.vocabSize, "vocabSize")
         positive(a.contextLength, "contextLength")
         if let v = a.valueHeadDim { positive(v, "valueHeadDim") }
         if a.ffnSize < 0 { report("architecture.ffnSize", "must be zero or positive, got \(a.ffnSize)") }
@@ -267,9 +303,12 @@ public enum CatalogParser {
             report("architecture.kvHeads", "must divide heads (\(a.heads)), got \(a.kvHeads)")
         }
         if let moe = a.moe {
-            positive(moe.experts, "moe.experts"); positive(moe.activeExperts, "moe.activeExperts")
+            positive(moe.experts, "moe.experts")
+            positive(moe.activeExperts, "moe.activeExperts")
             positive(moe.expertFfnSize, "moe.expertFfnSize")
-            if moe.activeExperts > moe.experts { report("architecture.moe.activeExperts", "must not exceed experts (\(moe.experts))") }
+            if moe.activeExperts > moe.experts {
+                report("architecture.moe.activeExperts", "must not exceed experts (\(moe.experts))")
+            }
             if (moe.leadingDenseLayers ?? 0) > 0, a.ffnSize <= 0 {
                 report("architecture.ffnSize", "must be positive when moe.leadingDenseLayers > 0")
             }
@@ -277,28 +316,41 @@ public enum CatalogParser {
             report("architecture.ffnSize", "must be positive for a dense model, got \(a.ffnSize)")
         }
         if let sw = a.slidingWindow {
-            positive(sw.window, "slidingWindow.window"); positive(sw.globalEvery, "slidingWindow.globalEvery")
+            positive(sw.window, "slidingWindow.window")
+            positive(sw.globalEvery, "slidingWindow.globalEvery")
             if let g = sw.globalKvHeads { positive(g, "slidingWindow.globalKvHeads") }
             if let g = sw.globalHeadDim { positive(g, "slidingWindow.globalHeadDim") }
         }
         if let m = a.mla {
-            positive(m.kvLoraRank, "mla.kvLoraRank"); positive(m.qkRopeHeadDim, "mla.qkRopeHeadDim")
-            positive(m.qkNopeHeadDim, "mla.qkNopeHeadDim"); positive(m.vHeadDim, "mla.vHeadDim")
+            positive(m.kvLoraRank, "mla.kvLoraRank")
+            positive(m.qkRopeHeadDim, "mla.qkRopeHeadDim")
+            positive(m.qkNopeHeadDim, "mla.qkNopeHeadDim")
+            positive(m.vHeadDim, "mla.vHeadDim")
         }
         if let la = a.linearAttention {
-            positive(la.fullAttentionEvery, "linearAttention.fullAttentionEvery"); positive(la.keyHeads, "linearAttention.keyHeads")
-            positive(la.valueHeads, "linearAttention.valueHeads"); positive(la.keyHeadDim, "linearAttention.keyHeadDim")
-            positive(la.valueHeadDim, "linearAttention.valueHeadDim"); positive(la.convKernel, "linearAttention.convKernel")
+            positive(la.fullAttentionEvery, "linearAttention.fullAttentionEvery")
+            positive(la.keyHeads, "linearAttention.keyHeads")
+            positive(la.valueHeads, "linearAttention.valueHeads")
+            positive(la.keyHeadDim, "linearAttention.keyHeadDim")
+            positive(la.valueHeadDim, "linearAttention.valueHeadDim")
+            positive(la.convKernel, "linearAttention.convKernel")
         }
         var builds: [QuantBuild] = []
         for (i, q) in (e.quants ?? []).enumerated() {
             guard let scheme = QuantScheme.named(q.name) else {
-                report("quants[\(i)].name", "unknown quant `\(q.name)` (known: \(QuantScheme.allCases.map(\.rawValue).joined(separator: ", ")))")
+                report(
+                    "quants[\(i)].name",
+                    "unknown quant `\(q.name)` (known: \(QuantScheme.allCases.map(\.rawValue).joined(separator: ", ")))"
+                )
                 continue
             }
             if let b = q.bytes, b <= 0 { report("quants[\(i)].bytes", "must be a positive byte count, got \(b)") }
-            if q.bytes != nil, (q.source ?? "").isEmpty { report("quants[\(i)].source", "is required when bytes is given") }
-            if builds.contains(where: { $0.scheme == scheme }) { report("quants[\(i)].name", "`\(q.name)` is listed twice") }
+            if q.bytes != nil, (q.source ?? "").isEmpty {
+                report("quants[\(i)].source", "is required when bytes is given")
+            }
+            if builds.contains(where: { $0.scheme == scheme }) {
+                report("quants[\(i)].name", "`\(q.name)` is listed twice")
+            }
             builds.append(QuantBuild(scheme: scheme, bytes: q.bytes, source: q.source))
         }
         if e.quants == nil { builds = CatalogModel.defaultQuants.map { QuantBuild(scheme: $0) } }
@@ -306,26 +358,39 @@ public enum CatalogParser {
         var safetensors: [SafetensorsBuild] = []
         for (i, b) in (e.builds ?? []).enumerated() {
             if SafetensorsFormat.named(b.format) == nil {
-                report("builds[\(i)].format", "unknown format `\(b.format)` (known: \(SafetensorsFormat.catalogNames.map(\.name).joined(separator: ", ")))")
+                report(
+                    "builds[\(i)].format",
+                    "unknown format `\(b.format)` (known: \(SafetensorsFormat.catalogNames.map(\.name).joined(separator: ", ")))"
+                )
             }
             let parts = b.repo.split(separator: "/", omittingEmptySubsequences: false)
             if parts.count != 2 || parts.contains(where: \.isEmpty) || b.repo.contains(" ") {
                 report("builds[\(i)].repo", "must be a Hugging Face repo id like org/name, got `\(b.repo)`")
             }
-            if b.source.trimmingCharacters(in: .whitespaces).isEmpty { report("builds[\(i)].source", "must say where the repo was seen") }
+            if b.source.trimmingCharacters(in: .whitespaces).isEmpty {
+                report("builds[\(i)].source", "must say where the repo was seen")
+            }
             if let n = b.bytes, n <= 0 { report("builds[\(i)].bytes", "must be a positive byte count, got \(n)") }
-            if safetensors.contains(where: { $0.repo.lowercased() == b.repo.lowercased() }) { report("builds[\(i)].repo", "`\(b.repo)` is listed twice") }
-            safetensors.append(SafetensorsBuild(format: SafetensorsFormat.catalogNames.first { $0.name.lowercased() == b.format.lowercased() }?.name ?? b.format,
-                                                repo: b.repo, bytes: b.bytes, source: b.source, notes: b.notes))
+            if safetensors.contains(where: { $0.repo.lowercased() == b.repo.lowercased() }) {
+                report("builds[\(i)].repo", "`\(b.repo)` is listed twice")
+            }
+            safetensors.append(
+                SafetensorsBuild(
+                    format: SafetensorsFormat.catalogNames.first { $0.name.lowercased() == b.format.lowercased() }?.name
+                        ?? b.format,
+                    repo: b.repo, bytes: b.bytes, source: b.source, notes: b.notes))
         }
-        return CatalogModel(id: e.id, name: e.name, family: e.family, released: e.released, license: e.license,
-                            aliases: e.aliases ?? [], sources: e.sources, notes: e.notes, architecture: a, quants: builds, builds: safetensors)
+        return CatalogModel(
+            id: e.id, name: e.name, family: e.family, released: e.released, license: e.license,
+            aliases: e.aliases ?? [], sources: e.sources, notes: e.notes, architecture: a, quants: builds,
+            builds: safetensors)
     }
 
     static func isDate(_ s: String) -> Bool {
         let parts = s.split(separator: "-")
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-              let m = Int(parts[1]), let d = Int(parts[2]), Int(parts[0]) != nil else { return false }
+            let m = Int(parts[1]), let d = Int(parts[2]), Int(parts[0]) != nil
+        else { return false }
         return (1...12).contains(m) && (1...31).contains(d)
     }
 
@@ -344,7 +409,10 @@ public enum CatalogParser {
         case .keyNotFound(let key, let ctx):
             return (path(ctx.codingPath + [key]), "is required")
         case .dataCorrupted(let ctx):
-            return (path(ctx.codingPath), "must be \(ctx.debugDescription.lowercased().contains("int") ? "an integer" : "valid"): \(oneLine(ctx.debugDescription))")
+            return (
+                path(ctx.codingPath),
+                "must be \(ctx.debugDescription.lowercased().contains("int") ? "an integer" : "valid"): \(oneLine(ctx.debugDescription))"
+            )
         @unknown default:
             return ("-", oneLine(error))
         }

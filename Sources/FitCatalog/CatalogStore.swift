@@ -101,7 +101,9 @@ public struct CatalogStore: Sendable {
 
     public func snapshot() throws -> Snapshot? {
         try db.read { db in
-            guard let data = try Data.fetchOne(db, sql: "SELECT value FROM snapshot WHERE key = 'catalog'") else { return nil }
+            guard let data = try Data.fetchOne(db, sql: "SELECT value FROM snapshot WHERE key = 'catalog'") else {
+                return nil
+            }
             return try SnapshotCodec.decode([UInt8](data))
         }
     }
@@ -170,8 +172,10 @@ public struct CatalogStore: Sendable {
     }
 
     /// Replaces the whole catalog in one transaction.
-    public func replace(with models: [CatalogModel], hardware: [HardwareSpec] = [], cloud: [CloudModel] = [],
-                        evidence: Evidence = Evidence(), calibration: ThroughputCalibration? = nil, fingerprint: String) throws {
+    public func replace(
+        with models: [CatalogModel], hardware: [HardwareSpec] = [], cloud: [CloudModel] = [],
+        evidence: Evidence = Evidence(), calibration: ThroughputCalibration? = nil, fingerprint: String
+    ) throws {
         try db.write { db in
             try CloudRow.deleteAll(db)
             for (i, c) in cloud.enumerated() { try CloudRow(id: c.id, entry: c, position: i).insert(db) }
@@ -179,7 +183,10 @@ public struct CatalogStore: Sendable {
             let encoder = JSONEncoder()
             var position = 0
             func add<T: Encodable>(_ kind: String, _ model: String?, _ value: T) throws {
-                try EvidenceRow(kind: kind, model: model, entry: String(decoding: try encoder.encode(value), as: UTF8.self), position: position).insert(db)
+                try EvidenceRow(
+                    kind: kind, model: model, entry: String(decoding: try encoder.encode(value), as: UTF8.self),
+                    position: position
+                ).insert(db)
                 position += 1
             }
             for t in evidence.throughput { try add("throughput", t.model, t) }
@@ -193,21 +200,32 @@ public struct CatalogStore: Sendable {
             try AliasRow.deleteAll(db)
             try ModelRow.deleteAll(db)
             for (i, m) in models.enumerated() {
-                try ModelRow(id: m.id, name: m.name, family: m.family, released: m.released, license: m.license,
-                             notes: m.notes, sources: m.sources, architecture: m.architecture,
-                             parameters: m.architecture.parameterCount, activeParameters: m.architecture.activeParameterCount,
-                             position: i).insert(db)
+                try ModelRow(
+                    id: m.id, name: m.name, family: m.family, released: m.released, license: m.license,
+                    notes: m.notes, sources: m.sources, architecture: m.architecture,
+                    parameters: m.architecture.parameterCount, activeParameters: m.architecture.activeParameterCount,
+                    position: i
+                ).insert(db)
                 for a in m.aliases { try AliasRow(alias: a, modelId: m.id).insert(db) }
                 for (j, q) in m.quants.enumerated() {
-                    try QuantRow(modelId: m.id, scheme: q.scheme.rawValue, bytes: q.bytes, source: q.source, position: j).insert(db)
+                    try QuantRow(
+                        modelId: m.id, scheme: q.scheme.rawValue, bytes: q.bytes, source: q.source, position: j
+                    ).insert(db)
                 }
                 for (j, b) in m.builds.enumerated() {
-                    try BuildRow(modelId: m.id, format: b.format, repo: b.repo, bytes: b.bytes, source: b.source, notes: b.notes, position: j).insert(db)
+                    try BuildRow(
+                        modelId: m.id, format: b.format, repo: b.repo, bytes: b.bytes, source: b.source, notes: b.notes,
+                        position: j
+                    ).insert(db)
                 }
             }
-            let snapshot = Data(SnapshotCodec.encode(Snapshot(models: models, hardware: hardware, cloud: cloud, calibration: calibration)))
-            try db.execute(sql: "INSERT OR REPLACE INTO snapshot(key, value) VALUES ('catalog', ?)", arguments: [snapshot])
-            try db.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES ('fingerprint', ?)", arguments: [fingerprint])
+            let snapshot = Data(
+                SnapshotCodec.encode(
+                    Snapshot(models: models, hardware: hardware, cloud: cloud, calibration: calibration)))
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO snapshot(key, value) VALUES ('catalog', ?)", arguments: [snapshot])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO meta(key, value) VALUES ('fingerprint', ?)", arguments: [fingerprint])
         }
     }
 
@@ -228,15 +246,17 @@ public struct CatalogStore: Sendable {
             for q in try QuantRow.order(Column("position")).fetchAll(db) { quants[q.modelId, default: []].append(q) }
             var builds: [String: [SafetensorsBuild]] = [:]
             for b in try BuildRow.order(Column("position")).fetchAll(db) {
-                builds[b.modelId, default: []].append(SafetensorsBuild(format: b.format, repo: b.repo, bytes: b.bytes, source: b.source, notes: b.notes))
+                builds[b.modelId, default: []].append(
+                    SafetensorsBuild(format: b.format, repo: b.repo, bytes: b.bytes, source: b.source, notes: b.notes))
             }
             return rows.map { r in
-                CatalogModel(id: r.id, name: r.name, family: r.family, released: r.released, license: r.license,
-                             aliases: (aliases[r.id] ?? []).sorted(), sources: r.sources, notes: r.notes,
-                             architecture: r.architecture,
-                             quants: (quants[r.id] ?? []).compactMap { q in
-                                 QuantScheme(rawValue: q.scheme).map { QuantBuild(scheme: $0, bytes: q.bytes, source: q.source) }
-                             }, builds: builds[r.id] ?? [])
+                CatalogModel(
+                    id: r.id, name: r.name, family: r.family, released: r.released, license: r.license,
+                    aliases: (aliases[r.id] ?? []).sorted(), sources: r.sources, notes: r.notes,
+                    architecture: r.architecture,
+                    quants: (quants[r.id] ?? []).compactMap { q in
+                        QuantScheme(rawValue: q.scheme).map { QuantBuild(scheme: $0, bytes: q.bytes, source: q.source) }
+                    }, builds: builds[r.id] ?? [])
             }
         }
     }

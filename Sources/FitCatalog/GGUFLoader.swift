@@ -56,7 +56,10 @@ public enum GGUFLoader {
                 return try GGUFReader.parse([UInt8](data))
             } catch .truncated(let need) {
                 if data.count >= size || need > maxHeader {
-                    throw Failure(path: path, reason: GGUFError.truncated(needAtLeast: need).description + (need > maxHeader ? " or its header is absurdly large" : ""))
+                    throw Failure(
+                        path: path,
+                        reason: GGUFError.truncated(needAtLeast: need).description
+                            + (need > maxHeader ? " or its header is absurdly large" : ""))
                 }
                 want = min(max(need + (1 << 20), want * 2), size)
             } catch {

@@ -30,13 +30,16 @@ public struct HFModel: Sendable {
             throw Failure(path: configPath, reason: "is not a JSON object")
         }
         var model = try parse(root, path: configPath)
-        let index = ((configPath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("model.safetensors.index.json")
+        let index = ((configPath as NSString).deletingLastPathComponent as NSString).appendingPathComponent(
+            "model.safetensors.index.json")
         if let d = FileManager.default.contents(atPath: index),
-           let j = (try? JSONSerialization.jsonObject(with: d)) as? [String: Any],
-           let total = ((j["metadata"] as? [String: Any])?["total_size"] as? NSNumber)?.int64Value, total > 0 {
+            let j = (try? JSONSerialization.jsonObject(with: d)) as? [String: Any],
+            let total = ((j["metadata"] as? [String: Any])?["total_size"] as? NSNumber)?.int64Value, total > 0
+        {
             model.weights = model.weights.scaled(toFileBytes: total)
         } else {
-            model.assumptions.append("no model.safetensors.index.json: weight bytes estimated from the format (\(model.format.name))")
+            model.assumptions.append(
+                "no model.safetensors.index.json: weight bytes estimated from the format (\(model.format.name))")
         }
         return model
     }
@@ -46,8 +49,16 @@ public struct HFModel: Sendable {
     /// `Gemma2Config`, `LlamaConfig`, `MistralConfig` and `Qwen2Config` defaults.
     static func classDefaults(_ modelType: String) -> [String: Any]? {
         switch modelType {
-        case "gemma3_text", "gemma3": ["vocab_size": 262_208, "max_position_embeddings": 131_072, "sliding_window_pattern": 6, "tie_word_embeddings": true]
-        case "gemma2": ["vocab_size": 256_000, "max_position_embeddings": 8192, "sliding_window_pattern": 2, "tie_word_embeddings": true]
+        case "gemma3_text", "gemma3":
+            [
+                "vocab_size": 262_208, "max_position_embeddings": 131_072, "sliding_window_pattern": 6,
+                "tie_word_embeddings": true,
+            ]
+        case "gemma2":
+            [
+                "vocab_size": 256_000, "max_position_embeddings": 8192, "sliding_window_pattern": 2,
+                "tie_word_embeddings": true,
+            ]
         case "llama": ["vocab_size": 32000, "max_position_embeddings": 2048, "tie_word_embeddings": false]
         case "mistral": ["vocab_size": 32000, "max_position_embeddings": 131_072, "tie_word_embeddings": false]
         case "qwen2": ["vocab_size": 151_936, "max_position_embeddings": 32768, "tie_word_embeddings": false]
@@ -63,10 +74,13 @@ public struct HFModel: Sendable {
             let used = defaults.keys.filter { c[$0] == nil }.sorted()
             if !used.isEmpty {
                 c.merge(defaults) { mine, _ in mine }
-                assumptions.append("\(used.joined(separator: ", ")) from transformers' \(type) defaults (config.json leaves them out)")
+                assumptions.append(
+                    "\(used.joined(separator: ", ")) from transformers' \(type) defaults (config.json leaves them out)")
             }
         }
-        if outer["text_config"] != nil { assumptions.append("multimodal: the text model is planned; the vision tower is not counted") }
+        if outer["text_config"] != nil {
+            assumptions.append("multimodal: the text model is planned; the vision tower is not counted")
+        }
         func int(_ keys: String...) -> Int? {
             for k in keys { if let n = c[k] as? NSNumber { return n.intValue } }
             return nil
@@ -87,7 +101,9 @@ public struct HFModel: Sendable {
         var sliding: ModelArchitecture.SlidingWindow?
         let layerTypes = c["layer_types"] as? [String]
         if let window = int("sliding_window"), window > 0, (c["use_sliding_window"] as? Bool) != false {
-            if let types = layerTypes, let firstFull = types.firstIndex(of: "full_attention"), types.contains("sliding_attention") {
+            if let types = layerTypes, let firstFull = types.firstIndex(of: "full_attention"),
+                types.contains("sliding_attention")
+            {
                 sliding = .init(window: window, globalEvery: firstFull + 1)
             } else if let pattern = int("sliding_window_pattern"), pattern > 1 {
                 sliding = .init(window: window, globalEvery: pattern)
@@ -104,29 +120,42 @@ public struct HFModel: Sendable {
         if let experts = int("num_experts", "num_local_experts", "n_routed_experts"), experts > 1 {
             let expertFFN = int("moe_intermediate_size") ?? int("intermediate_size") ?? 0
             let sharedFFN = int("shared_expert_intermediate_size")
-            moe = .init(experts: experts, activeExperts: int("num_experts_per_tok", "num_experts_per_token", "experts_per_token") ?? 1,
-                        expertFfnSize: expertFFN, sharedExperts: int("n_shared_experts") ?? (sharedFFN.map { $0 > 0 ? 1 : 0 }),
-                        sharedExpertFfnSize: sharedFFN, leadingDenseLayers: int("first_k_dense_replace"))
+            moe = .init(
+                experts: experts,
+                activeExperts: int("num_experts_per_tok", "num_experts_per_token", "experts_per_token") ?? 1,
+                expertFfnSize: expertFFN, sharedExperts: int("n_shared_experts") ?? (sharedFFN.map { $0 > 0 ? 1 : 0 }),
+                sharedExpertFfnSize: sharedFFN, leadingDenseLayers: int("first_k_dense_replace"))
             // DeepSeek V3 says scoring_func; GLM-4.5's model type implies it
-            if (c["scoring_func"] as? String) == "sigmoid" || (c["model_type"] as? String) == "glm4_moe" { moe?.routing = .sigmoid }
+            if (c["scoring_func"] as? String) == "sigmoid" || (c["model_type"] as? String) == "glm4_moe" {
+                moe?.routing = .sigmoid
+            }
             if let norm = c["norm_topk_prob"] as? Bool { moe?.normalizedWeights = norm }
-            if let scale = (c["routed_scaling_factor"] as? NSNumber)?.doubleValue, scale > 0, scale != 1 { moe?.weightsScale = scale }
+            if let scale = (c["routed_scaling_factor"] as? NSNumber)?.doubleValue, scale > 0, scale != 1 {
+                moe?.weightsScale = scale
+            }
         }
-        let ffn = moe == nil || (moe?.leadingDenseLayers ?? 0) > 0 ? (int("intermediate_size", "n_inner", "ffn_dim") ?? 4 * hidden) : 0
+        let ffn =
+            moe == nil || (moe?.leadingDenseLayers ?? 0) > 0
+            ? (int("intermediate_size", "n_inner", "ffn_dim") ?? 4 * hidden) : 0
 
         var mla: ModelArchitecture.LatentAttention?
         if let kvLora = int("kv_lora_rank"), kvLora > 0 {
-            mla = .init(qLoraRank: int("q_lora_rank") ?? 0, kvLoraRank: kvLora, qkNopeHeadDim: int("qk_nope_head_dim") ?? 128,
-                        qkRopeHeadDim: int("qk_rope_head_dim") ?? 64, vHeadDim: int("v_head_dim") ?? 128)
+            mla = .init(
+                qLoraRank: int("q_lora_rank") ?? 0, kvLoraRank: kvLora, qkNopeHeadDim: int("qk_nope_head_dim") ?? 128,
+                qkRopeHeadDim: int("qk_rope_head_dim") ?? 64, vHeadDim: int("v_head_dim") ?? 128)
         }
 
         var linear: ModelArchitecture.LinearAttention?
-        let interval = int("full_attention_interval")
-            ?? layerTypes.flatMap { t in t.contains("linear_attention") ? t.firstIndex(of: "full_attention").map { $0 + 1 } : nil }
+        let interval =
+            int("full_attention_interval")
+            ?? layerTypes.flatMap { t in
+                t.contains("linear_attention") ? t.firstIndex(of: "full_attention").map { $0 + 1 } : nil
+            }
         if let interval, interval > 1, let kh = int("linear_num_key_heads") {
-            linear = .init(fullAttentionEvery: interval, keyHeads: kh, valueHeads: int("linear_num_value_heads") ?? kh,
-                           keyHeadDim: int("linear_key_head_dim") ?? 128, valueHeadDim: int("linear_value_head_dim") ?? 128,
-                           convKernel: int("linear_conv_kernel_dim") ?? 4)
+            linear = .init(
+                fullAttentionEvery: interval, keyHeads: kh, valueHeads: int("linear_num_value_heads") ?? kh,
+                keyHeadDim: int("linear_key_head_dim") ?? 128, valueHeadDim: int("linear_value_head_dim") ?? 128,
+                convKernel: int("linear_conv_kernel_dim") ?? 4)
         }
 
         var architecture = ModelArchitecture(
@@ -134,13 +163,16 @@ public struct HFModel: Sendable {
             ffnSize: ffn, vocabSize: vocab, contextLength: context, tiedEmbeddings: tied,
             slidingWindow: sliding, moe: moe, mla: mla, linearAttention: linear)
         if (c["model_type"] as? String) == "gpt_oss" { architecture.attentionSinks = true }
-        if ["starcoder2", "gpt2", "gpt_bigcode", "phi"].contains(c["model_type"] as? String ?? "") { architecture.gatedFFN = false }
+        if ["starcoder2", "gpt2", "gpt_bigcode", "phi"].contains(c["model_type"] as? String ?? "") {
+            architecture.gatedFFN = false
+        }
 
         // Quantization: quantization_config (transformers) or quantization (MLX).
         var format = SafetensorsFormat.float(bytes: 2)
         if let dtype = (c["torch_dtype"] ?? c["dtype"]) as? String, dtype.contains("32") { format = .float(bytes: 4) }
         if let q = outer["quantization"] as? [String: Any] ?? c["quantization"] as? [String: Any],
-           let bits = (q["bits"] as? NSNumber)?.intValue {
+            let bits = (q["bits"] as? NSNumber)?.intValue
+        {
             format = .mlx(bits: bits, group: (q["group_size"] as? NSNumber)?.intValue ?? 64)
         } else if let q = outer["quantization_config"] as? [String: Any] ?? c["quantization_config"] as? [String: Any] {
             let method = (q["quant_method"] as? String ?? "").lowercased()
@@ -149,14 +181,17 @@ public struct HFModel: Sendable {
             switch method {
             case "fp8": format = .fp8
             case "mxfp4": format = .mxfp4
-            case "awq", "gptq", "autoround", "compressed-tensors", "bitsandbytes": format = .groupwise(bits: bits, group: group)
-            default: assumptions.append("quant_method `\(method)` is not known to fit; planned as \(bits)-bit groupwise")
+            case "awq", "gptq", "autoround", "compressed-tensors", "bitsandbytes":
+                format = .groupwise(bits: bits, group: group)
+            default:
+                assumptions.append("quant_method `\(method)` is not known to fit; planned as \(bits)-bit groupwise")
                 format = .groupwise(bits: bits, group: group)
             }
         }
         let name = ((path as NSString).deletingLastPathComponent as NSString).lastPathComponent
-        return HFModel(name: name.isEmpty ? "model" : name, architecture: architecture, format: format,
-                       weights: WeightLayout(architecture: architecture, format: format), assumptions: assumptions)
+        return HFModel(
+            name: name.isEmpty ? "model" : name, architecture: architecture, format: format,
+            weights: WeightLayout(architecture: architecture, format: format), assumptions: assumptions)
     }
 }
 
@@ -164,16 +199,21 @@ extension ModelBuild {
     /// A config.json folder (safetensors weights), planned with llama.cpp's buffers unless a
     /// runtime preset says otherwise.
     public static func config(_ hf: HFModel, path: String) -> ModelBuild {
-        let entry = CatalogModel(id: hf.name, name: hf.name, family: "safetensors", released: "", license: "", aliases: [],
-                                 sources: [path], notes: nil, architecture: hf.architecture, quants: [])
+        let entry = CatalogModel(
+            id: hf.name, name: hf.name, family: "safetensors", released: "", license: "", aliases: [],
+            sources: [path], notes: nil, architecture: hf.architecture, quants: [])
         let tensors = TensorLayout(hf.architecture).tensors
-        let work = BuildWork(modelID: hf.name, quant: nil, architecture: hf.architecture, weights: hf.weights,
-                             quantized: !hf.format.name.hasPrefix("BF16") && !hf.format.name.hasPrefix("F16"),
-                             activeParameters: hf.architecture.activeParameters(tensors))
+        let work = BuildWork(
+            modelID: hf.name, quant: nil, architecture: hf.architecture, weights: hf.weights,
+            quantized: !hf.format.name.hasPrefix("BF16") && !hf.format.name.hasPrefix("F16"),
+            activeParameters: hf.architecture.activeParameters(tensors))
         // vLLM and MLX serve a local folder as they serve a repo.
         let folder = path.hasSuffix("config.json") ? (path as NSString).deletingLastPathComponent : path
-        let launch: ModelBuild.Launch = hf.format.name.hasPrefix("MLX") ? .mlx(repo: folder.isEmpty ? "." : folder) : .vllm(repo: folder.isEmpty ? "." : folder)
-        return ModelBuild(model: entry, label: hf.format.name, origin: .safetensors, work: work, launch: launch,
-                          notes: hf.assumptions.map(PlanNote.assumption) + [.llamaCppBuffers], tensors: tensors)
+        let launch: ModelBuild.Launch =
+            hf.format.name.hasPrefix("MLX")
+            ? .mlx(repo: folder.isEmpty ? "." : folder) : .vllm(repo: folder.isEmpty ? "." : folder)
+        return ModelBuild(
+            model: entry, label: hf.format.name, origin: .safetensors, work: work, launch: launch,
+            notes: hf.assumptions.map(PlanNote.assumption) + [.llamaCppBuffers], tensors: tensors)
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 /// Ollama's blob store. Only headers are read.
 public struct LocalModelScanner: Sendable {
     public struct Found: Codable, Sendable, Equatable {
-        public var location: String     // "huggingface", "lmstudio", "ollama", "llama.cpp", "path"
+        public var location: String  // "huggingface", "lmstudio", "ollama", "llama.cpp", "path"
         public var path: String
         /// What the location calls it: an HF repo id, an Ollama tag, a file name.
         public var name: String
@@ -36,21 +36,32 @@ public struct LocalModelScanner: Sendable {
 
     /// Every model found, with what could not be read stated rather than thrown.
     public func scan(resolver: ModelResolver) -> (found: [Found], warnings: [String]) {
-        var found: [Found] = [], warnings: [String] = []
+        var found: [Found] = []
+        var warnings: [String] = []
         let fm = FileManager.default
         for (location, root) in roots {
             var isDir: ObjCBool = false
             guard fm.fileExists(atPath: root, isDirectory: &isDir), isDir.boolValue else { continue }
-            guard fm.isReadableFile(atPath: root) else { warnings.append("\(root) cannot be read; skipped"); continue }
+            guard fm.isReadableFile(atPath: root) else {
+                warnings.append("\(root) cannot be read; skipped")
+                continue
+            }
             if location == "ollama" {
                 found += ollama(root, resolver: resolver, warnings: &warnings)
                 continue
             }
-            guard let walker = fm.enumerator(atPath: root) else { warnings.append("\(root) cannot be listed; skipped"); continue }
+            guard let walker = fm.enumerator(atPath: root) else {
+                warnings.append("\(root) cannot be listed; skipped")
+                continue
+            }
             while let rel = walker.nextObject() as? String {
                 guard rel.lowercased().hasSuffix(".gguf") else { continue }
                 // split models: only the first part describes the whole
-                if rel.range(of: #"-\d{5}-of-\d{5}\.gguf$"#, options: .regularExpression) != nil, !rel.contains("-00001-of-") { continue }
+                if rel.range(of: #"-\d{5}-of-\d{5}\.gguf$"#, options: .regularExpression) != nil,
+                    !rel.contains("-00001-of-")
+                {
+                    continue
+                }
                 let path = root + "/" + rel
                 var name = (rel as NSString).lastPathComponent
                 if location == "huggingface", let repo = rel.split(separator: "/").first, repo.hasPrefix("models--") {
@@ -76,9 +87,11 @@ public struct LocalModelScanner: Sendable {
             guard parts.count >= 2 else { continue }
             let tag = "\(parts[parts.count - 2]):\(parts[parts.count - 1])"
             guard let data = fm.contents(atPath: path),
-                  let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-                  let layers = json["layers"] as? [[String: Any]],
-                  let digest = layers.first(where: { ($0["mediaType"] as? String) == "application/vnd.ollama.image.model" })?["digest"] as? String
+                let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+                let layers = json["layers"] as? [[String: Any]],
+                let digest = layers.first(where: {
+                    ($0["mediaType"] as? String) == "application/vnd.ollama.image.model"
+                })?["digest"] as? String
             else {
                 warnings.append("\(path) is not an Ollama manifest fit can read; skipped")
                 continue
@@ -109,7 +122,9 @@ public struct LocalModelScanner: Sendable {
         var candidates = [name]
         let stem = ((name as NSString).lastPathComponent as NSString).deletingPathExtension
         candidates.append(stem)
-        if let q = gguf.fileType { candidates.append(stem.replacingOccurrences(of: "-" + q, with: "", options: .caseInsensitive)) }
+        if let q = gguf.fileType {
+            candidates.append(stem.replacingOccurrences(of: "-" + q, with: "", options: .caseInsensitive))
+        }
         for suffix in ["-GGUF", "-gguf"] { candidates.append(name.replacingOccurrences(of: suffix, with: "")) }
         if let n = gguf.name { candidates.append(n) }
         for c in candidates {

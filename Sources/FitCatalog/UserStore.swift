@@ -32,7 +32,8 @@ public struct UserStore: Sendable {
     }
 
     public static func open(at path: String) throws -> UserStore {
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         return try UserStore(DatabaseQueue(path: path))
     }
 
@@ -102,7 +103,9 @@ public struct UserStore: Sendable {
     /// Adds or replaces reports in one transaction: all of them or none.
     public func addToFleet(_ reports: [(MachineReport, String)], at date: String) throws {
         try db.write { db in
-            for (r, source) in reports { try FleetRow(id: r.machine.id, report: r, source: source, addedAt: date).save(db) }
+            for (r, source) in reports {
+                try FleetRow(id: r.machine.id, report: r, source: source, addedAt: date).save(db)
+            }
         }
     }
 
@@ -138,25 +141,36 @@ public struct UserStore: Sendable {
     }
     /// The newest hardware measurement of this machine.
     public func hardware(machine: String) throws -> HardwareMeasurement? {
-        try db.read { db in try HardwareRow.filter(Column("machine") == machine).order(Column("id").desc).fetchOne(db)?.result }
+        try db.read { db in
+            try HardwareRow.filter(Column("machine") == machine).order(Column("id").desc).fetchOne(db)?.result
+        }
     }
     public func add(runtime: RuntimeMeasurement, machine: String) throws {
         try db.write { db in try RuntimeRow(id: nil, machine: machine, result: runtime).insert(db) }
     }
     public func runtime(machine: String) throws -> [RuntimeMeasurement] {
-        try db.read { db in try RuntimeRow.filter(Column("machine") == machine).order(Column("id")).fetchAll(db).map(\.result) }
+        try db.read { db in
+            try RuntimeRow.filter(Column("machine") == machine).order(Column("id")).fetchAll(db).map(\.result)
+        }
     }
     /// Each run is stored as it finishes: an interrupted bench keeps what it measured.
     public func add(agentRun: AgentRun, model: String, endpoint: String, machine: String, at date: String) throws {
-        try db.write { db in try AgentRow(id: nil, machine: machine, model: model, endpoint: endpoint, run: agentRun, measuredAt: date).insert(db) }
+        try db.write { db in
+            try AgentRow(id: nil, machine: machine, model: model, endpoint: endpoint, run: agentRun, measuredAt: date)
+                .insert(db)
+        }
     }
     public func agentRuns(machine: String) throws -> [(model: String, endpoint: String, run: AgentRun)] {
         try db.read { db in
-            try AgentRow.filter(Column("machine") == machine).order(Column("id")).fetchAll(db).map { ($0.model, $0.endpoint, $0.run) }
+            try AgentRow.filter(Column("machine") == machine).order(Column("id")).fetchAll(db).map {
+                ($0.model, $0.endpoint, $0.run)
+            }
         }
     }
     public func set(calibration: MachineCalibration, machine: String) throws {
-        try db.write { db in try CalibrationRow(machine: machine, placement: calibration.placement, factors: calibration).save(db) }
+        try db.write { db in
+            try CalibrationRow(machine: machine, placement: calibration.placement, factors: calibration).save(db)
+        }
     }
     public func calibration(machine: String) throws -> [MachineCalibration] {
         try db.read { db in try CalibrationRow.filter(Column("machine") == machine).fetchAll(db).map(\.factors) }
@@ -204,8 +218,11 @@ extension GGUFModel {
     /// A catalog entry for an imported GGUF: its architecture, and its size as a published build.
     public func catalogModel(id: String, path: String) -> CatalogModel {
         let scheme = fileType.flatMap(QuantScheme.named) ?? .f16
-        return CatalogModel(id: id, name: name ?? id, family: architectureName, released: "", license: "",
-                            aliases: [], sources: [path], notes: assumptions.isEmpty ? "imported from \(path)" : assumptions.joined(separator: "; "),
-                            architecture: architecture, quants: [QuantBuild(scheme: scheme, bytes: weights.fileTensorBytes, source: path)])
+        return CatalogModel(
+            id: id, name: name ?? id, family: architectureName, released: "", license: "",
+            aliases: [], sources: [path],
+            notes: assumptions.isEmpty ? "imported from \(path)" : assumptions.joined(separator: "; "),
+            architecture: architecture,
+            quants: [QuantBuild(scheme: scheme, bytes: weights.fileTensorBytes, source: path)])
     }
 }

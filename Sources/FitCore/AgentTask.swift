@@ -1,4 +1,3 @@
-
 /// A small tool-calling coding task for `fit bench agent` (Catalog/agent-tasks): a simulated
 /// project held in memory, what its commands print, and the checks that decide a pass.
 public struct AgentTask: Codable, Sendable, Equatable, Identifiable {
@@ -61,7 +60,8 @@ public struct SimulatedProject: Sendable, Equatable {
         switch name {
         case "read_file":
             guard let path = arguments["path"] else { return "error: read_file needs a `path` argument" }
-            return files[Self.normalise(path)] ?? "error: \(path): no such file. Files: \(files.keys.sorted().joined(separator: ", "))"
+            return files[Self.normalise(path)]
+                ?? "error: \(path): no such file. Files: \(files.keys.sorted().joined(separator: ", "))"
         case "write_file":
             guard let path = arguments["path"], let content = arguments["content"] else {
                 return "error: write_file needs `path` and `content` arguments"
@@ -72,7 +72,9 @@ public struct SimulatedProject: Sendable, Equatable {
             guard let command = arguments["command"] else { return "error: run_command needs a `command` argument" }
             return run(command)
         case "search_code":
-            guard let pattern = arguments["pattern"] ?? arguments["query"] else { return "error: search_code needs a `pattern` argument" }
+            guard let pattern = arguments["pattern"] ?? arguments["query"] else {
+                return "error: search_code needs a `pattern` argument"
+            }
             return search(pattern)
         default:
             return "error: no tool named \(name); the tools are \(Self.toolNames.joined(separator: ", "))"
@@ -152,21 +154,34 @@ public struct AgentRun: Codable, Sendable, Equatable {
     /// "answered" (the model stopped), "turn limit", or what went wrong ("endpoint: ...").
     public var stop: String
 
-    public init(task: String, tier: String, run: Int, passed: Bool, turns: Int, validToolCalls: Int, invalidToolCalls: Int,
-                tokensIn: Int, tokensOut: Int, wallSeconds: Double, stop: String) {
-        self.task = task; self.tier = tier; self.run = run; self.passed = passed; self.turns = turns
-        self.validToolCalls = validToolCalls; self.invalidToolCalls = invalidToolCalls; self.tokensIn = tokensIn
-        self.tokensOut = tokensOut; self.wallSeconds = wallSeconds; self.stop = stop
+    public init(
+        task: String, tier: String, run: Int, passed: Bool, turns: Int, validToolCalls: Int, invalidToolCalls: Int,
+        tokensIn: Int, tokensOut: Int, wallSeconds: Double, stop: String
+    ) {
+        self.task = task
+        self.tier = tier
+        self.run = run
+        self.passed = passed
+        self.turns = turns
+        self.validToolCalls = validToolCalls
+        self.invalidToolCalls = invalidToolCalls
+        self.tokensIn = tokensIn
+        self.tokensOut = tokensOut
+        self.wallSeconds = wallSeconds
+        self.stop = stop
     }
 
     /// This machine's runs as tier evidence for `fit choose` (raw tool calls: no harness).
-    public static func evidence(_ runs: [AgentRun], model: String, modelName: String, endpoint: String) -> [SeedResult] {
+    public static func evidence(_ runs: [AgentRun], model: String, modelName: String, endpoint: String) -> [SeedResult]
+    {
         Dictionary(grouping: runs, by: \.tier).keys.sorted().compactMap { tier in
             let r = runs.filter { $0.tier == tier && !$0.stop.hasPrefix("endpoint") }
             guard !r.isEmpty else { return nil }
-            return SeedResult(seed: "fit bench agent (this machine)", benchmark: "fit bench agent", task: "\(tier) tier (\(Set(r.map(\.task)).count) tasks)",
-                              model: model, modelName: modelName, runs: r.count, passes: r.filter(\.passed).count,
-                              notes: "served at \(endpoint)", tier: tier, harness: "none")
+            return SeedResult(
+                seed: "fit bench agent (this machine)", benchmark: "fit bench agent",
+                task: "\(tier) tier (\(Set(r.map(\.task)).count) tasks)",
+                model: model, modelName: modelName, runs: r.count, passes: r.filter(\.passed).count,
+                notes: "served at \(endpoint)", tier: tier, harness: "none")
         }
     }
 }

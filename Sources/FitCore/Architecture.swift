@@ -28,10 +28,20 @@ public struct ModelArchitecture: Codable, Sendable, Hashable {
         slidingWindow: SlidingWindow? = nil, moe: MixtureOfExperts? = nil, mla: LatentAttention? = nil,
         linearAttention: LinearAttention? = nil
     ) {
-        self.layers = layers; self.hiddenSize = hiddenSize; self.heads = heads; self.kvHeads = kvHeads
-        self.headDim = headDim; self.valueHeadDim = valueHeadDim; self.ffnSize = ffnSize
-        self.vocabSize = vocabSize; self.contextLength = contextLength; self.tiedEmbeddings = tiedEmbeddings
-        self.slidingWindow = slidingWindow; self.moe = moe; self.mla = mla; self.linearAttention = linearAttention
+        self.layers = layers
+        self.hiddenSize = hiddenSize
+        self.heads = heads
+        self.kvHeads = kvHeads
+        self.headDim = headDim
+        self.valueHeadDim = valueHeadDim
+        self.ffnSize = ffnSize
+        self.vocabSize = vocabSize
+        self.contextLength = contextLength
+        self.tiedEmbeddings = tiedEmbeddings
+        self.slidingWindow = slidingWindow
+        self.moe = moe
+        self.mla = mla
+        self.linearAttention = linearAttention
     }
 
     public var vHeadDim: Int { valueHeadDim ?? headDim }
@@ -48,9 +58,15 @@ public struct ModelArchitecture: Codable, Sendable, Hashable {
         /// Global layers without a value projection: K is reused as V (Gemma 4 `attention_k_eq_v`).
         /// llama.cpp still caches V for them.
         public var globalSharedKV: Bool?
-        public init(window: Int, globalEvery: Int, globalKvHeads: Int? = nil, globalHeadDim: Int? = nil, globalSharedKV: Bool? = nil) {
-            self.window = window; self.globalEvery = globalEvery
-            self.globalKvHeads = globalKvHeads; self.globalHeadDim = globalHeadDim; self.globalSharedKV = globalSharedKV
+        public init(
+            window: Int, globalEvery: Int, globalKvHeads: Int? = nil, globalHeadDim: Int? = nil,
+            globalSharedKV: Bool? = nil
+        ) {
+            self.window = window
+            self.globalEvery = globalEvery
+            self.globalKvHeads = globalKvHeads
+            self.globalHeadDim = globalHeadDim
+            self.globalSharedKV = globalSharedKV
         }
     }
 
@@ -71,7 +87,8 @@ public struct ModelArchitecture: Codable, Sendable, Hashable {
     }
     /// The widest V row of any attention layer (kv heads x value head size).
     public var widestValueRow: Int {
-        (0..<layers).filter { kind(ofLayer: $0) != .linear }.map { kvHeads(layer: $0) * vHeadDim(layer: $0) }.max() ?? kvHeads * vHeadDim
+        (0..<layers).filter { kind(ofLayer: $0) != .linear }.map { kvHeads(layer: $0) * vHeadDim(layer: $0) }.max()
+            ?? kvHeads * vHeadDim
     }
 
     /// Whether layer `i` has its own value projection.
@@ -96,10 +113,15 @@ public struct ModelArchitecture: Codable, Sendable, Hashable {
         /// A factor on the chosen experts' weights (config.json `routed_scaling_factor`, GGUF
         /// `expert_weights_scale`); nil: 1. DeepSeek V3 uses 2.5.
         public var weightsScale: Double?
-        public init(experts: Int, activeExperts: Int, expertFfnSize: Int, sharedExperts: Int? = nil,
-                    sharedExpertFfnSize: Int? = nil, leadingDenseLayers: Int? = nil) {
-            self.experts = experts; self.activeExperts = activeExperts; self.expertFfnSize = expertFfnSize
-            self.sharedExperts = sharedExperts; self.sharedExpertFfnSize = sharedExpertFfnSize
+        public init(
+            experts: Int, activeExperts: Int, expertFfnSize: Int, sharedExperts: Int? = nil,
+            sharedExpertFfnSize: Int? = nil, leadingDenseLayers: Int? = nil
+        ) {
+            self.experts = experts
+            self.activeExperts = activeExperts
+            self.expertFfnSize = expertFfnSize
+            self.sharedExperts = sharedExperts
+            self.sharedExpertFfnSize = sharedExpertFfnSize
             self.leadingDenseLayers = leadingDenseLayers
         }
         /// Total FFN width of the shared expert(s): count x (their own width, else the routed width).
@@ -114,8 +136,11 @@ public struct ModelArchitecture: Codable, Sendable, Hashable {
         public var qkRopeHeadDim: Int
         public var vHeadDim: Int
         public init(qLoraRank: Int, kvLoraRank: Int, qkNopeHeadDim: Int, qkRopeHeadDim: Int, vHeadDim: Int) {
-            self.qLoraRank = qLoraRank; self.kvLoraRank = kvLoraRank; self.qkNopeHeadDim = qkNopeHeadDim
-            self.qkRopeHeadDim = qkRopeHeadDim; self.vHeadDim = vHeadDim
+            self.qLoraRank = qLoraRank
+            self.kvLoraRank = kvLoraRank
+            self.qkNopeHeadDim = qkNopeHeadDim
+            self.qkRopeHeadDim = qkRopeHeadDim
+            self.vHeadDim = vHeadDim
         }
     }
 
@@ -127,15 +152,22 @@ public struct ModelArchitecture: Codable, Sendable, Hashable {
         public var keyHeadDim: Int
         public var valueHeadDim: Int
         public var convKernel: Int
-        public init(fullAttentionEvery: Int, keyHeads: Int, valueHeads: Int, keyHeadDim: Int, valueHeadDim: Int, convKernel: Int) {
-            self.fullAttentionEvery = fullAttentionEvery; self.keyHeads = keyHeads; self.valueHeads = valueHeads
-            self.keyHeadDim = keyHeadDim; self.valueHeadDim = valueHeadDim; self.convKernel = convKernel
+        public init(
+            fullAttentionEvery: Int, keyHeads: Int, valueHeads: Int, keyHeadDim: Int, valueHeadDim: Int, convKernel: Int
+        ) {
+            self.fullAttentionEvery = fullAttentionEvery
+            self.keyHeads = keyHeads
+            self.valueHeads = valueHeads
+            self.keyHeadDim = keyHeadDim
+            self.valueHeadDim = valueHeadDim
+            self.convKernel = convKernel
         }
         /// Channels of the short convolution: q, k and v.
         var convChannels: Int { 2 * keyHeads * keyHeadDim + valueHeads * valueHeadDim }
         /// Fixed f32 state per sequence for one layer: conv state plus the delta-rule state.
         public var stateBytesPerLayer: Int64 {
-            Int64(convKernel - 1) * Int64(convChannels) * 4 + Int64(valueHeads) * Int64(keyHeadDim) * Int64(valueHeadDim) * 4
+            Int64(convKernel - 1) * Int64(convChannels) * 4 + Int64(valueHeads) * Int64(keyHeadDim)
+                * Int64(valueHeadDim) * 4
         }
     }
 
@@ -162,8 +194,10 @@ public struct ModelArchitecture: Codable, Sendable, Hashable {
 
     public func activeParameters(_ tensors: [TensorShape]) -> Int64 {
         tensors.reduce(0) { sum, t in
-            if t.role.isRoutedExpert, let moe { return sum + t.elements / Int64(moe.experts) * Int64(moe.activeExperts) }
-            if t.role == .tokenEmbedding { return sum } // a row lookup, not a matmul
+            if t.role.isRoutedExpert, let moe {
+                return sum + t.elements / Int64(moe.experts) * Int64(moe.activeExperts)
+            }
+            if t.role == .tokenEmbedding { return sum }  // a row lookup, not a matmul
             return sum + t.elements
         }
     }
@@ -214,9 +248,9 @@ public struct TensorLayout: Sendable {
             case (.linear, let la?):
                 let qkvz = 2 * la.keyHeads * la.keyHeadDim + 2 * la.valueHeads * la.valueHeadDim
                 add(.linearIn, i, h, qkvz)
-                add(.linearIn, i, h, 2 * la.valueHeads)          // beta, alpha
+                add(.linearIn, i, h, 2 * la.valueHeads)  // beta, alpha
                 add(.linearSmall, i, la.convKernel, la.convChannels)
-                add(.linearSmall, i, la.valueHeads, 2)           // A, dt bias
+                add(.linearSmall, i, la.valueHeads, 2)  // A, dt bias
                 add(.norm, i, la.valueHeadDim, 1)
                 add(.linearOut, i, la.valueHeads * la.valueHeadDim, h)
             default:
@@ -234,7 +268,9 @@ public struct TensorLayout: Sendable {
                     add(.mlaKVB, i, m.kvLoraRank, a.heads * (m.qkNopeHeadDim + m.vHeadDim))
                     add(.attnOutput, i, a.heads * m.vHeadDim, h)
                 } else {
-                    let kv = a.kvHeads(layer: i), d = a.headDim(layer: i), dv = a.vHeadDim(layer: i)
+                    let kv = a.kvHeads(layer: i)
+                    let d = a.headDim(layer: i)
+                    let dv = a.vHeadDim(layer: i)
                     add(.attnQ, i, h, a.heads * d)
                     add(.attnK, i, h, kv * d)
                     if a.hasValueProjection(layer: i) { add(.attnV, i, h, kv * dv) }

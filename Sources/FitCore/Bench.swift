@@ -1,4 +1,3 @@
-
 /// What `fit bench hardware` measures on this machine.
 public struct HardwareMeasurement: Codable, Sendable, Equatable {
     public var measuredAt: String
@@ -15,11 +14,21 @@ public struct HardwareMeasurement: Codable, Sendable, Equatable {
     public var decodeTokensPerSecond: Double
     public var seconds: Double
 
-    public init(measuredAt: String, threads: Int, copyGBs: Double, triadGBs: Double, singleCoreGFLOPS: Double, allCoresGFLOPS: Double,
-                decodeWeightBytes: Int64, decodeGBs: Double, decodeTokensPerSecond: Double, seconds: Double) {
-        self.measuredAt = measuredAt; self.threads = threads; self.copyGBs = copyGBs; self.triadGBs = triadGBs
-        self.singleCoreGFLOPS = singleCoreGFLOPS; self.allCoresGFLOPS = allCoresGFLOPS; self.decodeWeightBytes = decodeWeightBytes
-        self.decodeGBs = decodeGBs; self.decodeTokensPerSecond = decodeTokensPerSecond; self.seconds = seconds
+    public init(
+        measuredAt: String, threads: Int, copyGBs: Double, triadGBs: Double, singleCoreGFLOPS: Double,
+        allCoresGFLOPS: Double,
+        decodeWeightBytes: Int64, decodeGBs: Double, decodeTokensPerSecond: Double, seconds: Double
+    ) {
+        self.measuredAt = measuredAt
+        self.threads = threads
+        self.copyGBs = copyGBs
+        self.triadGBs = triadGBs
+        self.singleCoreGFLOPS = singleCoreGFLOPS
+        self.allCoresGFLOPS = allCoresGFLOPS
+        self.decodeWeightBytes = decodeWeightBytes
+        self.decodeGBs = decodeGBs
+        self.decodeTokensPerSecond = decodeTokensPerSecond
+        self.seconds = seconds
     }
 
     /// The host speed the estimator uses from now on: the triad bandwidth (reads and writes, like
@@ -47,12 +56,21 @@ public struct RuntimeMeasurement: Codable, Sendable, Equatable {
     /// Where the prediction placed the model: fits-on-gpu, partial-offload, ram-only.
     public var placement: String?
 
-    public init(model: String, quant: String?, runtime: String, measuredAt: String, promptTokens: Int, generatedTokens: Int,
-                prefillTokensPerSecond: Double?, decodeTokensPerSecond: Double?, predictedPrefillTokensPerSecond: Double?,
-                predictedDecodeTokensPerSecond: Double?, placement: String?) {
-        self.model = model; self.quant = quant; self.runtime = runtime; self.measuredAt = measuredAt; self.promptTokens = promptTokens
-        self.generatedTokens = generatedTokens; self.prefillTokensPerSecond = prefillTokensPerSecond; self.decodeTokensPerSecond = decodeTokensPerSecond
-        self.predictedPrefillTokensPerSecond = predictedPrefillTokensPerSecond; self.predictedDecodeTokensPerSecond = predictedDecodeTokensPerSecond
+    public init(
+        model: String, quant: String?, runtime: String, measuredAt: String, promptTokens: Int, generatedTokens: Int,
+        prefillTokensPerSecond: Double?, decodeTokensPerSecond: Double?, predictedPrefillTokensPerSecond: Double?,
+        predictedDecodeTokensPerSecond: Double?, placement: String?
+    ) {
+        self.model = model
+        self.quant = quant
+        self.runtime = runtime
+        self.measuredAt = measuredAt
+        self.promptTokens = promptTokens
+        self.generatedTokens = generatedTokens
+        self.prefillTokensPerSecond = prefillTokensPerSecond
+        self.decodeTokensPerSecond = decodeTokensPerSecond
+        self.predictedPrefillTokensPerSecond = predictedPrefillTokensPerSecond
+        self.predictedDecodeTokensPerSecond = predictedDecodeTokensPerSecond
         self.placement = placement
     }
 }
@@ -71,19 +89,30 @@ public struct PredictionCheck: Codable, Sendable, Equatable {
     /// Misses beyond this are explained and recalibrated.
     public static let tolerance = 0.25
 
-    public static func check(_ what: String, unit: String, measured: Double, predicted: Double, placement: String?, hostMeasured: Bool) -> PredictionCheck {
+    public static func check(
+        _ what: String, unit: String, measured: Double, predicted: Double, placement: String?, hostMeasured: Bool
+    ) -> PredictionCheck {
         let err = measured / predicted - 1
-        let m = NumberText.format(measured, digits: measured < 10 ? 1 : 0), p = NumberText.format(predicted, digits: predicted < 10 ? 1 : 0)
+        let m = NumberText.format(measured, digits: measured < 10 ? 1 : 0)
+        let p = NumberText.format(predicted, digits: predicted < 10 ? 1 : 0)
         let pct = Int((abs(err) * 100).rounded())
-        var sentence = "\(what) \(m) \(unit) measured vs \(p) predicted: " + (abs(err) <= tolerance ? "within \(pct)%" : "\(err > 0 ? "\(pct)% faster" : "\(pct)% slower") than predicted")
+        var sentence =
+            "\(what) \(m) \(unit) measured vs \(p) predicted: "
+            + (abs(err) <= tolerance
+                ? "within \(pct)%" : "\(err > 0 ? "\(pct)% faster" : "\(pct)% slower") than predicted")
         var cause: String?
         if abs(err) > tolerance {
             switch placement {
             case "ram-only" where !hostMeasured:
-                cause = what == "prefill" ? "compute: the CPU's FLOP/s were assumed, not measured (run `fit bench hardware`)"
+                cause =
+                    what == "prefill"
+                    ? "compute: the CPU's FLOP/s were assumed, not measured (run `fit bench hardware`)"
                     : "bandwidth: the RAM bandwidth was assumed, not measured (run `fit bench hardware`)"
             case "ram-only":
-                cause = what == "prefill" ? "efficiency: the CPU's achieved share of its FMA peak" : "efficiency: small models on few cores are bound by per-layer overhead, not by bandwidth"
+                cause =
+                    what == "prefill"
+                    ? "efficiency: the CPU's achieved share of its FMA peak"
+                    : "efficiency: small models on few cores are bound by per-layer overhead, not by bandwidth"
             case "partial-offload":
                 cause = "offload: the split between GPU and RAM, and the PCIe traffic it causes"
             default:
@@ -91,7 +120,8 @@ public struct PredictionCheck: Codable, Sendable, Equatable {
             }
             sentence += "; likely cause: \(cause ?? "")"
         }
-        return PredictionCheck(what: what, measured: measured, predicted: predicted, error: err, sentence: sentence, likelyCause: cause)
+        return PredictionCheck(
+            what: what, measured: measured, predicted: predicted, error: err, sentence: sentence, likelyCause: cause)
     }
 }
 
@@ -102,7 +132,10 @@ public struct MachineCalibration: Codable, Sendable, Equatable {
     public var placement: String
     public var measuredAt: String
     public init(decodeFactor: Double, prefillFactor: Double, placement: String, measuredAt: String) {
-        self.decodeFactor = decodeFactor; self.prefillFactor = prefillFactor; self.placement = placement; self.measuredAt = measuredAt
+        self.decodeFactor = decodeFactor
+        self.prefillFactor = prefillFactor
+        self.placement = placement
+        self.measuredAt = measuredAt
     }
 
     /// From a runtime measurement: only the predictions that missed by more than the tolerance are corrected.
@@ -112,7 +145,8 @@ public struct MachineCalibration: Codable, Sendable, Equatable {
             let f = measured / predicted
             return abs(f - 1) > PredictionCheck.tolerance ? f : 1
         }
-        let d = factor(m.decodeTokensPerSecond, m.predictedDecodeTokensPerSecond), p = factor(m.prefillTokensPerSecond, m.predictedPrefillTokensPerSecond)
+        let d = factor(m.decodeTokensPerSecond, m.predictedDecodeTokensPerSecond)
+        let p = factor(m.prefillTokensPerSecond, m.predictedPrefillTokensPerSecond)
         guard d != 1 || p != 1, let placement = m.placement else { return nil }
         return MachineCalibration(decodeFactor: d, prefillFactor: p, placement: placement, measuredAt: m.measuredAt)
     }
@@ -123,7 +157,8 @@ extension MachineDescription {
     /// which changes with containers and DHCP).
     public var benchKey: String {
         let ram = memory.total.value.map { String($0.bytes / (1 << 30)) } ?? "?"
-        let gpus = gpus.map { ($0.name.value ?? "gpu") + "/" + String(($0.memoryTotal.value?.bytes ?? 0) / (1 << 30)) }.joined(separator: ",")
+        let gpus = gpus.map { ($0.name.value ?? "gpu") + "/" + String(($0.memoryTotal.value?.bytes ?? 0) / (1 << 30)) }
+            .joined(separator: ",")
         return "\(cpu.model.value ?? "cpu")|\(cpu.logicalCores.value ?? 0)|\(ram)GiB|\(gpus)"
     }
 }

@@ -15,7 +15,10 @@ public final class ComputeBufferMemo: Sendable {
         public var flashAttention: Bool
         public var kvType: KVCacheType
     }
-    struct Key: Hashable { var architecture: UInt64; var shape: Shape }
+    struct Key: Hashable {
+        var architecture: UInt64
+        var shape: Shape
+    }
 
     private struct State {
         var table: [Key: Int64] = [:]
@@ -66,10 +69,17 @@ public final class ComputeBufferMemo: Sendable {
             guard s.added > 0 else { return nil }
             var out: [UInt8] = []
             out.reserveCapacity(24 + s.table.count * Self.entryBytes)
-            func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
-            put(Self.magic); put(build); put(UInt64(s.table.count))
+            func put<T: FixedWidthInteger>(_ v: T) {
+                withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) }
+            }
+            put(Self.magic)
+            put(build)
+            put(UInt64(s.table.count))
             for (k, v) in s.table {
-                put(k.architecture); put(Int32(k.shape.cells)); put(Int32(k.shape.tokens)); put(Int32(k.shape.windowCells))
+                put(k.architecture)
+                put(Int32(k.shape.cells))
+                put(Int32(k.shape.tokens))
+                put(Int32(k.shape.windowCells))
                 out.append(k.shape.flashAttention ? 1 : 0)
                 out.append(UInt8(KVCacheType.allCases.firstIndex(of: k.shape.kvType) ?? 0))
                 put(v)
@@ -90,16 +100,20 @@ public final class ComputeBufferMemo: Sendable {
             return v
         }
         guard get(UInt64.self) == Self.magic, get(UInt64.self) == build, let count = get(UInt64.self),
-              count <= UInt64(bytes.count / Self.entryBytes) else { return }
+            count <= UInt64(bytes.count / Self.entryBytes)
+        else { return }
         var table: [Key: Int64] = [:]
         table.reserveCapacity(Int(count))
         let kinds = KVCacheType.allCases
         for _ in 0..<count {
-            guard let digest = get(UInt64.self), let cells = get(Int32.self), let tokens = get(Int32.self), let window = get(Int32.self),
-                  let fa = get(UInt8.self), let kv = get(UInt8.self), let value = get(Int64.self),
-                  cells >= 0, tokens > 0, window >= 0, fa <= 1, Int(kv) < kinds.count, value >= 0, value < 1 << 50 else { return }
-            let shape = Shape(cells: Int(cells), tokens: Int(tokens), windowCells: Int(window), flashAttention: fa == 1,
-                              kvType: kinds[kinds.index(kinds.startIndex, offsetBy: Int(kv))])
+            guard let digest = get(UInt64.self), let cells = get(Int32.self), let tokens = get(Int32.self),
+                let window = get(Int32.self),
+                let fa = get(UInt8.self), let kv = get(UInt8.self), let value = get(Int64.self),
+                cells >= 0, tokens > 0, window >= 0, fa <= 1, Int(kv) < kinds.count, value >= 0, value < 1 << 50
+            else { return }
+            let shape = Shape(
+                cells: Int(cells), tokens: Int(tokens), windowCells: Int(window), flashAttention: fa == 1,
+                kvType: kinds[kinds.index(kinds.startIndex, offsetBy: Int(kv))])
             table[Key(architecture: digest, shape: shape)] = value
         }
         state.withLock { s in s.table.merge(table) { mine, _ in mine } }

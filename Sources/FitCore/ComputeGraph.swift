@@ -10,13 +10,16 @@
 public struct ComputeGraph: Sendable {
     public enum Op: String, Sendable {
         case none, getRows, rmsNorm, mul, add, mulMat, mulMatId, reshape, view, permute, transpose,
-             cont, rope, setRows, flashAttn, softMax, glu, unary, argsort, sumRows, div, clamp, pad, scale, addId, concat, cpy, ssmConv, gatedDeltaNet, `repeat`,
-             // ops ggml can run in place that no builder emits yet
-             fill, sqr, sqrt, log, sub
+            cont, rope, setRows, flashAttn, softMax, glu, unary, argsort, sumRows, div, clamp, pad, scale, addId,
+            concat, cpy, ssmConv, gatedDeltaNet, `repeat`,
+            // ops ggml can run in place that no builder emits yet
+            fill, sqr, sqrt, log, sub
         /// ggml_op_can_inplace (ggml-alloc.c).
         var canInplace: Bool {
             switch self {
-            case .fill, .scale, .add, .addId, .sub, .mul, .div, .sqr, .sqrt, .log, .unary, .rope, .rmsNorm, .clamp, .softMax: true
+            case .fill, .scale, .add, .addId, .sub, .mul, .div, .sqr, .sqrt, .log, .unary, .rope, .rmsNorm, .clamp,
+                .softMax:
+                true
             default: false
             }
         }
@@ -38,7 +41,8 @@ public struct ComputeGraph: Sendable {
         var nbytes: Int64 {
             let blck = Int64(type.block.elements)
             let ts = Int64(type.block.bytes)
-            let n = [ne.0, ne.1, ne.2, ne.3], s = [nb.0, nb.1, nb.2, nb.3]
+            let n = [ne.0, ne.1, ne.2, ne.3]
+            let s = [nb.0, nb.1, nb.2, nb.3]
             if n.contains(where: { $0 <= 0 }) { return 0 }
             var bytes: Int64
             if blck == 1 {
@@ -74,18 +78,24 @@ public struct ComputeGraph: Sendable {
         return Int64(b.bytes) * n / Int64(b.elements)
     }
 
-    private mutating func make(_ name: String, _ type: GGMLType, _ ne: [Int64], op: Op, src: [Int], viewOf: Int? = nil,
-                               nb: [Int64]? = nil) -> Int {
+    private mutating func make(
+        _ name: String, _ type: GGMLType, _ ne: [Int64], op: Op, src: [Int], viewOf: Int? = nil,
+        nb: [Int64]? = nil
+    ) -> Int {
         var n = ne + Array(repeating: Int64(1), count: 4 - ne.count)
         var s: [Int64]
-        if let nb { s = nb } else {
+        if let nb {
+            s = nb
+        } else {
             s = [Int64(type.block.bytes), 0, 0, 0]
             s[1] = s[0] * (n[0] / Int64(type.block.elements))
             for i in 2..<4 { s[i] = s[i - 1] * n[i - 1] }
         }
         n = Array(n.prefix(4))
-        tensors.append(Tensor(name: name, type: type, ne: (n[0], n[1], n[2], n[3]), nb: (s[0], s[1], s[2], s[3]),
-                              op: op, src: src, viewSrc: viewOf))
+        tensors.append(
+            Tensor(
+                name: name, type: type, ne: (n[0], n[1], n[2], n[3]), nb: (s[0], s[1], s[2], s[3]),
+                op: op, src: src, viewSrc: viewOf))
         return tensors.count - 1
     }
 
@@ -106,22 +116,33 @@ public struct ComputeGraph: Sendable {
     public mutating func setOutput(_ t: Int) { tensors[t].output = true }
     /// Turns a view into an op that writes through it (ggml_set_rows, ggml_cpy).
     public mutating func retarget(_ t: Int, op: Op, src: [Int]) -> Int {
-        tensors[t].op = op; tensors[t].src = src
+        tensors[t].op = op
+        tensors[t].src = src
         return t
     }
 
     /// A new tensor computed by `op` from `src`.
-    public mutating func op(_ op: Op, _ type: GGMLType, _ ne: [Int64], _ src: [Int], name: @autoclosure () -> String = "") -> Int {
+    public mutating func op(
+        _ op: Op, _ type: GGMLType, _ ne: [Int64], _ src: [Int], name: @autoclosure () -> String = ""
+    ) -> Int {
         make(named ? name() : "", type, ne, op: op, src: src)
     }
 
-    private func dims(_ t: Int) -> [Int64] { let x = tensors[t].ne; return [x.0, x.1, x.2, x.3] }
-    private func strides(_ t: Int) -> [Int64] { let x = tensors[t].nb; return [x.0, x.1, x.2, x.3] }
+    private func dims(_ t: Int) -> [Int64] {
+        let x = tensors[t].ne
+        return [x.0, x.1, x.2, x.3]
+    }
+    private func strides(_ t: Int) -> [Int64] {
+        let x = tensors[t].nb
+        return [x.0, x.1, x.2, x.3]
+    }
     public func ne(_ t: Int, _ i: Int) -> Int64 { dims(t)[i] }
     public func nb(_ t: Int, _ i: Int) -> Int64 { strides(t)[i] }
     public func type(_ t: Int) -> GGMLType { tensors[t].type }
     public func isContiguous(_ t: Int) -> Bool {
-        let n = dims(t), s = strides(t), ty = tensors[t].type
+        let n = dims(t)
+        let s = strides(t)
+        let ty = tensors[t].type
         var next = Int64(ty.block.bytes)
         if s[0] != next { return false }
         next = Self.rowSize(ty, n[0])
@@ -137,32 +158,53 @@ public struct ComputeGraph: Sendable {
     private func viewBase(_ t: Int) -> Int { tensors[t].viewSrc ?? t }
 
     /// ggml_view_Nd: `nb` gives strides 1..N-1; the ones past N follow from the last.
-    public mutating func view(_ a: Int, _ ne: [Int64], nb given: [Int64] = [], name: @autoclosure () -> String = "") -> Int {
+    public mutating func view(_ a: Int, _ ne: [Int64], nb given: [Int64] = [], name: @autoclosure () -> String = "")
+        -> Int
+    {
         let n = ne + Array(repeating: Int64(1), count: 4 - ne.count)
         var s: [Int64] = [Int64(type(a).block.bytes), Self.rowSize(type(a), n[0]), 0, 0]
         for (i, v) in given.enumerated() { s[i + 1] = v }
         for i in (given.count + 1)..<4 where i >= 2 { s[i] = s[i - 1] * n[i - 1] }
-        let label = named ? { let n = name(); return n.isEmpty ? tensors[a].name + " (view)" : n }() : ""
+        let label =
+            named
+            ? {
+                let n = name()
+                return n.isEmpty ? tensors[a].name + " (view)" : n
+            }() : ""
         return make(label, type(a), n, op: .view, src: [a], viewOf: viewBase(a), nb: s)
     }
 
     public mutating func reshape(_ a: Int, _ ne: [Int64], name: @autoclosure () -> String = "") -> Int {
-        let label = named ? { let n = name(); return n.isEmpty ? tensors[a].name + " (reshaped)" : n }() : ""
+        let label =
+            named
+            ? {
+                let n = name()
+                return n.isEmpty ? tensors[a].name + " (reshaped)" : n
+            }() : ""
         return make(label, type(a), ne, op: .reshape, src: [a], viewOf: viewBase(a))
     }
 
     public mutating func permute(_ a: Int, _ axes: (Int, Int, Int, Int)) -> Int {
-        let n = dims(a), s = strides(a)
-        var nn = n, ss = s
+        let n = dims(a)
+        let s = strides(a)
+        var nn = n
+        var ss = s
         let ax = [axes.0, axes.1, axes.2, axes.3]
-        for i in 0..<4 { nn[ax[i]] = n[i]; ss[ax[i]] = s[i] }
-        return make(named ? tensors[a].name + " (permuted)" : "", type(a), nn, op: .permute, src: [a], viewOf: viewBase(a), nb: ss)
+        for i in 0..<4 {
+            nn[ax[i]] = n[i]
+            ss[ax[i]] = s[i]
+        }
+        return make(
+            named ? tensors[a].name + " (permuted)" : "", type(a), nn, op: .permute, src: [a], viewOf: viewBase(a),
+            nb: ss)
     }
 
     public mutating func transpose(_ a: Int) -> Int {
-        let n = dims(a), s = strides(a)
-        return make(named ? tensors[a].name + " (transposed)" : "", type(a), [n[1], n[0], n[2], n[3]], op: .transpose, src: [a],
-                    viewOf: viewBase(a), nb: [s[1], s[0], s[2], s[3]])
+        let n = dims(a)
+        let s = strides(a)
+        return make(
+            named ? tensors[a].name + " (transposed)" : "", type(a), [n[1], n[0], n[2], n[3]], op: .transpose, src: [a],
+            viewOf: viewBase(a), nb: [s[1], s[0], s[2], s[3]])
     }
 
     // MARK: Graph order (ggml_visit_parents, left to right)
@@ -176,7 +218,9 @@ public struct ComputeGraph: Sendable {
         guard !visited[t] else { return }
         visited[t] = true
         for s in tensors[t].src { visit(s) }
-        if tensors[t].op == .none { leafs.append(t) } else {
+        if tensors[t].op == .none {
+            leafs.append(t)
+        } else {
             if named, tensors[t].name.isEmpty { tensors[t].name = "node_\(nodes.count)" }
             nodes.append(t)
         }
@@ -195,8 +239,10 @@ public struct ComputeGraph: Sendable {
     public func allocate(alignment: Int64 = 32, trace: ((Event) -> Void)? = nil) -> Int64 {
         var tallocr = DynamicAllocator(alignment: alignment)
         let n = tensors.count
-        var children = [Int](repeating: 0, count: n), views = [Int](repeating: 0, count: n)
-        var allocated = [Bool](repeating: false, count: n), offset = [Int64](repeating: 0, count: n)
+        var children = [Int](repeating: 0, count: n)
+        var views = [Int](repeating: 0, count: n)
+        var allocated = [Bool](repeating: false, count: n)
+        var offset = [Int64](repeating: 0, count: n)
 
         func size(_ t: Int) -> Int64 { tensors[t].nbytes }
         func isView(_ t: Int) -> Bool { tensors[t].viewSrc != nil }
@@ -207,7 +253,7 @@ public struct ComputeGraph: Sendable {
             allocated[t] = true
             if node.op.canInplace {
                 for p in node.src {
-                    guard allocated[p] else { continue }                       // external or a view
+                    guard allocated[p] else { continue }  // external or a view
                     let parent = tensors[p]
                     if parent.output { continue }
                     guard node.sameLayout(parent) else { continue }
@@ -215,7 +261,8 @@ public struct ComputeGraph: Sendable {
                         trace?(.reuse(parent: parent.name, node: node.name))
                         offset[t] = offset[p]
                         allocated[p] = false
-                        let ps = align(size(p), alignment), ns = align(size(t), alignment)
+                        let ps = align(size(p), alignment)
+                        let ns = align(size(t), alignment)
                         if ps > ns { tallocr.free(offset[p] + ns, ps - ns) }
                         return
                     }
@@ -271,9 +318,11 @@ struct DynamicAllocator {
 
     mutating func alloc(_ bytes: Int64) -> Int64 {
         let size = align(bytes, alignment)
-        var best = -1, bestSize = Int64.max
+        var best = -1
+        var bestSize = Int64.max
         for i in 0..<(blocks.count - 1) where blocks[i].size >= size && blocks[i].size <= bestSize {
-            best = i; bestSize = blocks[i].size
+            best = i
+            bestSize = blocks[i].size
         }
         if best == -1 { best = blocks.count - 1 }
         let at = blocks[best].offset

@@ -19,13 +19,25 @@ public struct CloudModel: Codable, Sendable, Equatable, Identifiable {
     public var source: String
     public var notes: String?
 
-    public init(id: String, name: String, provider: String, apiModel: String, openWeights: String?, inputPerMTok: Double,
-                outputPerMTok: Double, cachedInputPerMTok: Double?, contextWindow: Int?, maxOutput: Int?, priceDate: String,
-                priceDateNote: String?, source: String, notes: String?) {
-        self.id = id; self.name = name; self.provider = provider; self.apiModel = apiModel; self.openWeights = openWeights
-        self.inputPerMTok = inputPerMTok; self.outputPerMTok = outputPerMTok; self.cachedInputPerMTok = cachedInputPerMTok
-        self.contextWindow = contextWindow; self.maxOutput = maxOutput; self.priceDate = priceDate
-        self.priceDateNote = priceDateNote; self.source = source; self.notes = notes
+    public init(
+        id: String, name: String, provider: String, apiModel: String, openWeights: String?, inputPerMTok: Double,
+        outputPerMTok: Double, cachedInputPerMTok: Double?, contextWindow: Int?, maxOutput: Int?, priceDate: String,
+        priceDateNote: String?, source: String, notes: String?
+    ) {
+        self.id = id
+        self.name = name
+        self.provider = provider
+        self.apiModel = apiModel
+        self.openWeights = openWeights
+        self.inputPerMTok = inputPerMTok
+        self.outputPerMTok = outputPerMTok
+        self.cachedInputPerMTok = cachedInputPerMTok
+        self.contextWindow = contextWindow
+        self.maxOutput = maxOutput
+        self.priceDate = priceDate
+        self.priceDateNote = priceDateNote
+        self.source = source
+        self.notes = notes
     }
 }
 
@@ -56,9 +68,17 @@ public struct BenchmarkResult: Codable, Sendable, Equatable {
     public var date: String?
     public var source: String
     public var notes: String?
-    public init(model: String?, modelName: String, benchmark: String, score: Double, date: String?, source: String, notes: String?) {
-        self.model = model; self.modelName = modelName; self.benchmark = benchmark; self.score = score; self.date = date
-        self.source = source; self.notes = notes
+    public init(
+        model: String?, modelName: String, benchmark: String, score: Double, date: String?, source: String,
+        notes: String?
+    ) {
+        self.model = model
+        self.modelName = modelName
+        self.benchmark = benchmark
+        self.score = score
+        self.date = date
+        self.source = source
+        self.notes = notes
     }
 }
 
@@ -85,14 +105,29 @@ public struct SeedResult: Codable, Sendable, Equatable {
     /// What drove the model: "none" for raw tool calls, else the harness ("Claude Code").
     public var harness: String?
 
-    public init(seed: String, benchmark: String, task: String, model: String?, modelName: String, localOrCloud: String? = nil,
-                quant: String? = nil, hardwareName: String? = nil, runs: Int?, passes: Int?, scorePercent: Double? = nil,
-                tokens: Double? = nil, costUSD: Double? = nil, timeSeconds: Double? = nil, notes: String? = nil,
-                tier: String? = nil, harness: String? = nil) {
-        self.seed = seed; self.benchmark = benchmark; self.task = task; self.model = model; self.modelName = modelName
-        self.localOrCloud = localOrCloud; self.quant = quant; self.hardwareName = hardwareName; self.runs = runs; self.passes = passes
-        self.scorePercent = scorePercent; self.tokens = tokens; self.costUSD = costUSD; self.timeSeconds = timeSeconds
-        self.notes = notes; self.tier = tier; self.harness = harness
+    public init(
+        seed: String, benchmark: String, task: String, model: String?, modelName: String, localOrCloud: String? = nil,
+        quant: String? = nil, hardwareName: String? = nil, runs: Int?, passes: Int?, scorePercent: Double? = nil,
+        tokens: Double? = nil, costUSD: Double? = nil, timeSeconds: Double? = nil, notes: String? = nil,
+        tier: String? = nil, harness: String? = nil
+    ) {
+        self.seed = seed
+        self.benchmark = benchmark
+        self.task = task
+        self.model = model
+        self.modelName = modelName
+        self.localOrCloud = localOrCloud
+        self.quant = quant
+        self.hardwareName = hardwareName
+        self.runs = runs
+        self.passes = passes
+        self.scorePercent = scorePercent
+        self.tokens = tokens
+        self.costUSD = costUSD
+        self.timeSeconds = timeSeconds
+        self.notes = notes
+        self.tier = tier
+        self.harness = harness
     }
 }
 
@@ -103,14 +138,21 @@ public struct Evidence: Sendable, Equatable, Codable {
     public var seeds: [SeedResult] = []
     /// The task tiers and the rules that turn evidence into success estimates (Catalog/tiers).
     public var tiers: TierBook?
-    public init(throughput: [ThroughputResult] = [], benchmarks: [BenchmarkResult] = [], seeds: [SeedResult] = [], tiers: TierBook? = nil) {
-        self.throughput = throughput; self.benchmarks = benchmarks; self.seeds = seeds; self.tiers = tiers
+    public init(
+        throughput: [ThroughputResult] = [], benchmarks: [BenchmarkResult] = [], seeds: [SeedResult] = [],
+        tiers: TierBook? = nil
+    ) {
+        self.throughput = throughput
+        self.benchmarks = benchmarks
+        self.seeds = seeds
+        self.tiers = tiers
     }
 
     /// What is known about one model: its own id, and the open-weight model a cloud entry serves.
     public func about(_ ids: Set<String>) -> Evidence {
-        Evidence(throughput: throughput.filter { $0.model.map(ids.contains) ?? false },
-                 benchmarks: benchmarks.filter { $0.model.map(ids.contains) ?? false },
-                 seeds: seeds.filter { $0.model.map(ids.contains) ?? false }, tiers: tiers)
+        Evidence(
+            throughput: throughput.filter { $0.model.map(ids.contains) ?? false },
+            benchmarks: benchmarks.filter { $0.model.map(ids.contains) ?? false },
+            seeds: seeds.filter { $0.model.map(ids.contains) ?? false }, tiers: tiers)
     }
 }

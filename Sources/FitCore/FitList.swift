@@ -33,9 +33,11 @@ public enum FitList {
     /// capable), then more bits (better quality) within a model. Speeds come from the one
     /// estimator (`SpeedEstimator`) at an empty context and at the planned one; `largestContext`
     /// runs the largest-context search per row (the list shows it; `fit choose` does not need it).
-    public static func evaluate(models: [CatalogModel], target: PlanTarget, options given: PlanOptions,
-                                contextFor: ((CatalogModel) -> TokenCount)?, speed: SpeedContext, largestContext: Bool,
-                                memo: ComputeBufferMemo?) -> [FitRow] {
+    public static func evaluate(
+        models: [CatalogModel], target: PlanTarget, options given: PlanOptions,
+        contextFor: ((CatalogModel) -> TokenCount)?, speed: SpeedContext, largestContext: Bool,
+        memo: ComputeBufferMemo?
+    ) -> [FitRow] {
         var rows: [FitRow] = []
         for m in models {
             let options = contextFor.map { given.with(context: $0(m)) } ?? given
@@ -46,16 +48,22 @@ public enum FitList {
                 let build = BuildWork(model: m, scheme: q.scheme, tensors: tensors)
                 let planner = MemoryPlanner(architecture: m.architecture, weights: build.work.weights, memo: memo)
                 let plan = planner.plan(options, on: target)
-                let estimate = try? SpeedEstimator.estimate(build, plan: plan, context: speed, decodeDepths: [0, options.context.count],
-                                                            prompt: 512, promptDepth: 0).get()
-                let maxCtx = largestContext ? planner.maxContext(options, on: target, atLeast: plan.verdict.searchFloor) : nil
-                rows.append(FitRow(model: m.id, name: m.name, family: m.family, quant: q.scheme, context: options.context, parameters: params,
-                                   activeParameters: active, verdict: plan.verdict, fits: plan.fits, memory: plan.memory,
-                                   gpuLayers: plan.gpuLayers, totalLayers: plan.totalLayers, maxContext: maxCtx,
-                                   contextWindow: TokenCount(m.architecture.contextLength),
-                                   beyondContextWindow: options.context.count > m.architecture.contextLength,
-                                   decodeTokensPerSecond: estimate?.decode[0], decodeTokensPerSecondAtContext: estimate?.decode[1],
-                                   prefillTokensPerSecond: estimate?.prefill, speedMeasured: estimate?.measuredDecode ?? false))
+                let estimate = try? SpeedEstimator.estimate(
+                    build, plan: plan, context: speed, decodeDepths: [0, options.context.count],
+                    prompt: 512, promptDepth: 0
+                ).get()
+                let maxCtx =
+                    largestContext ? planner.maxContext(options, on: target, atLeast: plan.verdict.searchFloor) : nil
+                rows.append(
+                    FitRow(
+                        model: m.id, name: m.name, family: m.family, quant: q.scheme, context: options.context,
+                        parameters: params,
+                        activeParameters: active, verdict: plan.verdict, fits: plan.fits, memory: plan.memory,
+                        gpuLayers: plan.gpuLayers, totalLayers: plan.totalLayers, maxContext: maxCtx,
+                        contextWindow: TokenCount(m.architecture.contextLength),
+                        beyondContextWindow: options.context.count > m.architecture.contextLength,
+                        decodeTokensPerSecond: estimate?.decode[0], decodeTokensPerSecondAtContext: estimate?.decode[1],
+                        prefillTokensPerSecond: estimate?.prefill, speedMeasured: estimate?.measuredDecode ?? false))
             }
         }
         return sorted(rows)
@@ -78,8 +86,10 @@ public enum LaunchFlags {
         let o = plan.options
         // llama-server's -c is the total over its slots: each of -np sequences gets c / np.
         let total = o.unifiedKV ? o.context.count : o.context.count * o.slots
-        var f = ["llama-server", "-m", modelFile, "-c", String(total), "-np", String(o.slots),
-                 "-ngl", String(plan.gpuLayers), "-fa", o.flashAttention ? "on" : "off"]
+        var f = [
+            "llama-server", "-m", modelFile, "-c", String(total), "-np", String(o.slots),
+            "-ngl", String(plan.gpuLayers), "-fa", o.flashAttention ? "on" : "off",
+        ]
         if o.kvType != .f16 { f += ["-ctk", o.kvType.rawValue, "-ctv", o.kvType.rawValue] }
         if o.ubatch != 512 { f += ["-ub", String(o.ubatch)] }
         if o.swaFull { f.append("--swa-full") }

@@ -96,7 +96,9 @@ public enum GGUFReader {
         let tensorCount = wide ? try r.u64() : UInt64(try r.u32())
         let kvCount = wide ? try r.u64() : UInt64(try r.u32())
         // Each entry takes at least 8 bytes: counts beyond what the file could hold are corrupt.
-        guard tensorCount <= UInt64(Int32.max), kvCount <= UInt64(Int32.max) else { throw .corrupt("absurd tensor or metadata count") }
+        guard tensorCount <= UInt64(Int32.max), kvCount <= UInt64(Int32.max) else {
+            throw .corrupt("absurd tensor or metadata count")
+        }
         var metadata: [String: GGUFValue] = [:]
         for _ in 0..<kvCount {
             let key = try r.string(wide: wide)
@@ -117,7 +119,8 @@ public enum GGUFReader {
             }
             let typeID = try r.u32()
             let offset = try r.u64()
-            tensors.append(GGUFTensor(name: name, dims: dims, typeID: typeID, type: GGMLType(ggmlTypeID: typeID), offset: offset))
+            tensors.append(
+                GGUFTensor(name: name, dims: dims, typeID: typeID, type: GGMLType(ggmlTypeID: typeID), offset: offset))
         }
         return GGUFFile(version: version, metadata: metadata, tensors: tensors, headerBytes: r.position)
     }
@@ -147,7 +150,9 @@ public enum GGUFReader {
             guard depth < 2 else { throw .corrupt("arrays nested too deep") }
             let elementType = try r.u32()
             let count = wide ? try r.u64() : UInt64(try r.u32())
-            guard count <= UInt64(r.remaining) else { throw .truncated(needAtLeast: r.position + Int(min(count, UInt64(Int32.max)))) }
+            guard count <= UInt64(r.remaining) else {
+                throw .truncated(needAtLeast: r.position + Int(min(count, UInt64(Int32.max))))
+            }
             let n = Int(count)
             let keep = n <= keepArraysUpTo && elementType != 8 && elementType != 9
             if !keep {

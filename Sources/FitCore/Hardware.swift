@@ -19,11 +19,22 @@ public struct HardwareSpec: Codable, Sendable, Equatable, Identifiable {
     public var source: String
     public var notes: String?
 
-    public init(id: String, name: String, vendor: GPUVendor, memoryGB: Double, nvidiaSmiMiB: Int?, memoryType: String,
-                unifiedMemory: Bool, bandwidthGBs: Double, fp16TFLOPS: Double, aliases: [String], source: String, notes: String?) {
-        self.id = id; self.name = name; self.vendor = vendor; self.memoryGB = memoryGB; self.nvidiaSmiMiB = nvidiaSmiMiB
-        self.memoryType = memoryType; self.unifiedMemory = unifiedMemory; self.bandwidthGBs = bandwidthGBs
-        self.fp16TFLOPS = fp16TFLOPS; self.aliases = aliases; self.source = source; self.notes = notes
+    public init(
+        id: String, name: String, vendor: GPUVendor, memoryGB: Double, nvidiaSmiMiB: Int?, memoryType: String,
+        unifiedMemory: Bool, bandwidthGBs: Double, fp16TFLOPS: Double, aliases: [String], source: String, notes: String?
+    ) {
+        self.id = id
+        self.name = name
+        self.vendor = vendor
+        self.memoryGB = memoryGB
+        self.nvidiaSmiMiB = nvidiaSmiMiB
+        self.memoryType = memoryType
+        self.unifiedMemory = unifiedMemory
+        self.bandwidthGBs = bandwidthGBs
+        self.fp16TFLOPS = fp16TFLOPS
+        self.aliases = aliases
+        self.source = source
+        self.notes = notes
     }
 
     /// Memory one device offers: nvidia-smi's figure when recorded, else the vendor's GB read as GiB
@@ -62,7 +73,9 @@ public struct HardwareRequest: Sendable, Equatable {
             words.removeFirst(2)
         }
         var memory: ByteCount?
-        if let last = words.last, words.count > 1, let size = ByteCount.parse(last), last.lowercased().hasSuffix("b"), size.bytes >= 1 << 30 {
+        if let last = words.last, words.count > 1, let size = ByteCount.parse(last), last.lowercased().hasSuffix("b"),
+            size.bytes >= 1 << 30
+        {
             // "128GB" after an SoC name is its RAM; vendors mean binary gigabytes here too.
             memory = last.lowercased().hasSuffix("gib") ? size : .gib(Double(size.bytes) / 1e9)
             words.removeLast()
@@ -114,16 +127,20 @@ public struct HardwareResolver: Sendable {
         guard memory != nil, let number = Self.modelNumber(name) else { return nil }
         let vendors = Set(options.map(\.vendor))
         let byNumber = specs.filter { s in
-            (vendors.isEmpty || vendors.contains(s.vendor)) && agrees(s) && ([s.name] + s.aliases).contains { Self.key($0).contains(number) }
+            (vendors.isEmpty || vendors.contains(s.vendor)) && agrees(s)
+                && ([s.name] + s.aliases).contains { Self.key($0).contains(number) }
         }
         return byNumber.count == 1 ? byNumber[0] : nil
     }
 
     /// The longest run of digits in a name: "7900" in "RX 7900 XT/7900 XTX".
     static func modelNumber(_ name: String) -> String? {
-        var best = "", run = ""
+        var best = ""
+        var run = ""
         for c in name + " " {
-            if c.isNumber { run.append(c) } else {
+            if c.isNumber {
+                run.append(c)
+            } else {
                 if run.count > best.count { best = run }
                 run = ""
             }
@@ -153,7 +170,7 @@ public struct HardwareResolver: Sendable {
 
 extension MachineDescription {
     /// Metal's default working-set limit, the most of RAM an Apple GPU keeps resident: about 2/3 up
-    /// to 32 GiB, 3/4 above (REFERENCE.md). The probe asks Metal itself where it can.
+    /// to 32 GiB, 3/4 above (Metal's `recommendedMaxWorkingSetSize`, which llama.cpp's Metal backend uses). The probe asks Metal itself where it can.
     public static func appleWorkingSet(ram: ByteCount) -> ByteCount {
         ByteCount(Int64(Double(ram.bytes) * (ram <= .gib(32) ? 2.0 / 3.0 : 0.75)))
     }
@@ -162,29 +179,43 @@ extension MachineDescription {
     /// and RAM side; a unified-memory SoC replaces RAM with its own memory (`memory`, else the
     /// largest configuration), of which the GPU may use Apple's working-set share (about 2/3 up to
     /// 32 GiB, 3/4 above) or, elsewhere, all but 2 GiB for the system (an estimate).
-    public static func hypothetical(_ spec: HardwareSpec, count: Int, memory: ByteCount?, host: MachineDescription) -> MachineDescription {
+    public static func hypothetical(_ spec: HardwareSpec, count: Int, memory: ByteCount?, host: MachineDescription)
+        -> MachineDescription
+    {
         var m = host
         m.gpus = []
-        m.probes = [ProbeOutcome(probe: "hardware", status: .ok, detail: "\(count)x \(spec.name) from the catalog hardware table")]
+        m.probes = [
+            ProbeOutcome(
+                probe: "hardware", status: .ok, detail: "\(count)x \(spec.name) from the catalog hardware table")
+        ]
         m.warnings = []
         if spec.unifiedMemory {
             let ram = memory ?? .gib(spec.memoryGB)
             let share: ByteCount = spec.vendor == .apple ? Self.appleWorkingSet(ram: ram) : ram - .gib(2)
             m.memory = MemoryDescription(
-                total: Fact(ram, source: .table), available: Fact(share, source: .estimate, detail: spec.vendor == .apple ? "Metal working-set limit" : "all but 2 GiB for the system"),
+                total: Fact(ram, source: .table),
+                available: Fact(
+                    share, source: .estimate,
+                    detail: spec.vendor == .apple ? "Metal working-set limit" : "all but 2 GiB for the system"),
                 swapTotal: .missing(.table, .absent), containerLimit: .missing(.table, .ok, "none"),
                 containerUsage: .missing(.table, .absent), numaNodes: .missing(.table, .absent))
             let unknown = "an SoC from the hardware table: its CPU is not planned for yet"
-            m.cpu = CPUDescription(model: Fact(spec.name, source: .table), architecture: .missing(.table, .absent, unknown),
-                                   sockets: .missing(.table, .absent), physicalCores: .missing(.table, .absent, unknown),
-                                   logicalCores: .missing(.table, .absent), vectorExtensions: .missing(.table, .absent))
+            m.cpu = CPUDescription(
+                model: Fact(spec.name, source: .table), architecture: .missing(.table, .absent, unknown),
+                sockets: .missing(.table, .absent), physicalCores: .missing(.table, .absent, unknown),
+                logicalCores: .missing(.table, .absent), vectorExtensions: .missing(.table, .absent))
         }
         for i in 0..<count {
             let mem = spec.deviceMemory
-            m.gpus.append(GPUDescription(index: i, vendor: spec.vendor, name: Fact(spec.name, source: .table), pciAddress: nil,
-                                         driver: .missing(.table, .absent), memoryTotal: spec.unifiedMemory ? .missing(.table, .ok, "unified") : Fact(mem, source: .table),
-                                         memoryFree: spec.unifiedMemory ? .missing(.table, .ok, "unified") : Fact(mem, source: .table, detail: "an idle GPU: free = total"),
-                                         unifiedMemory: spec.unifiedMemory, backend: spec.backend))
+            m.gpus.append(
+                GPUDescription(
+                    index: i, vendor: spec.vendor, name: Fact(spec.name, source: .table), pciAddress: nil,
+                    driver: .missing(.table, .absent),
+                    memoryTotal: spec.unifiedMemory ? .missing(.table, .ok, "unified") : Fact(mem, source: .table),
+                    memoryFree: spec.unifiedMemory
+                        ? .missing(.table, .ok, "unified")
+                        : Fact(mem, source: .table, detail: "an idle GPU: free = total"),
+                    unifiedMemory: spec.unifiedMemory, backend: spec.backend))
         }
         return m
     }
@@ -198,12 +229,17 @@ extension MachineDescription {
         for i in m.gpus.indices where m.gpus[i].memoryBandwidthGBs?.value == nil {
             guard let name = m.gpus[i].name.value else { continue }
             // Apple names its bins by GPU cores: "Apple M4 Max (40-core GPU)" before "Apple M4 Max".
-            let binned = m.gpus[i].gpuCores?.value.flatMap { resolver.match(name: "\(name) (\($0)-core GPU)", memory: nil) }
+            let binned = m.gpus[i].gpuCores?.value.flatMap {
+                resolver.match(name: "\(name) (\($0)-core GPU)", memory: nil)
+            }
             if let spec = binned ?? resolver.match(name: name, memory: m.gpus[i].memoryTotal.value) {
-                m.gpus[i].memoryBandwidthGBs = Fact(spec.bandwidthGBs, source: .table, detail: "catalog hardware table: \(spec.name)")
+                m.gpus[i].memoryBandwidthGBs = Fact(
+                    spec.bandwidthGBs, source: .table, detail: "catalog hardware table: \(spec.name)")
                 // A driver that does not report VRAM (i915 on Arc): the table's size, flagged.
                 if m.gpus[i].memoryTotal.value == nil, !m.gpus[i].unifiedMemory, !spec.unifiedMemory {
-                    m.gpus[i].memoryTotal = Fact(spec.deviceMemory, source: .table, detail: "the driver does not report VRAM; catalog hardware table: \(spec.name)")
+                    m.gpus[i].memoryTotal = Fact(
+                        spec.deviceMemory, source: .table,
+                        detail: "the driver does not report VRAM; catalog hardware table: \(spec.name)")
                 }
             } else {
                 m.gpus[i].memoryBandwidthGBs = .missing(.table, .absent, "\(name) is not in the catalog hardware table")

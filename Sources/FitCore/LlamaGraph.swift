@@ -43,15 +43,18 @@ public struct LlamaGraph {
     /// cycles, so a few stand for any number and the buffer size is the same
     /// (`GraphTruncationTests` checks this on every catalog model a builder covers); nil builds
     /// them all. `named`: give tensors llama.cpp's names, for traces.
-    public static func build(_ architecture: ModelArchitecture, _ options: PlanOptions, cells: Int,
-                             repeatingLayers: Int? = 2, named: Bool = false) -> ComputeGraph? {
+    public static func build(
+        _ architecture: ModelArchitecture, _ options: PlanOptions, cells: Int,
+        repeatingLayers: Int? = 2, named: Bool = false
+    ) -> ComputeGraph? {
         guard let family = family(of: architecture) else { return nil }
         var b = LlamaGraph(a: architecture, o: options, nTokens: Int64(min(options.context.count, options.ubatch)))
         b.g.named = named
         b.base.cells = Int64(cells)
         if let w = architecture.slidingWindow {
             // llama-kv-cache-iswa.cpp: the window cache holds window x slots + ubatch cells, padded to 256
-            let local = options.swaFull ? cells : min(cells, (w.window * options.slots + options.ubatch + 255) / 256 * 256)
+            let local =
+                options.swaFull ? cells : min(cells, (w.window * options.slots + options.ubatch + 255) / 256 * 256)
             b.swa = Cache(cells: Int64(local))
         }
         let lead = architecture.moe?.leadingDenseLayers ?? 0
@@ -62,10 +65,11 @@ public struct LlamaGraph {
         let pattern = architecture.slidingWindow?.globalEvery ?? architecture.linearAttention?.fullAttentionEvery ?? 1
         let period = pattern % 2 == 0 ? pattern : 2 * pattern
         let middle = architecture.layers - lead - 1
-        b.nLayers = repeatingLayers.map { r0 in
-            let r = max(r0, period)
-            return middle <= r ? architecture.layers : lead + r + (middle - r) % period + 1
-        } ?? architecture.layers
+        b.nLayers =
+            repeatingLayers.map { r0 in
+                let r = max(r0, period)
+                return middle <= r ? architecture.layers : lead + r + (middle - r) % period + 1
+            } ?? architecture.layers
         switch family {
         case .llama: b.buildLlama()
         case .gptOSS: b.buildGptOSS()
@@ -79,7 +83,8 @@ public struct LlamaGraph {
         guard a.gatedFFN != false else { return nil }
         if a.linearAttention != nil {
             guard a.slidingWindow == nil, a.mla == nil, a.attentionSinks != true, let m = a.moe, m.sharedWidth > 0,
-                  m.leadingDenseLayers ?? 0 == 0, m.routing != .sigmoid else { return nil }
+                m.leadingDenseLayers ?? 0 == 0, m.routing != .sigmoid
+            else { return nil }
             return .qwen3Next
         }
         if a.mla != nil {
@@ -88,7 +93,8 @@ public struct LlamaGraph {
         }
         if a.attentionSinks == true {
             guard let w = a.slidingWindow, w.globalEvery == 2, w.globalHeadDim == nil, w.globalKvHeads == nil,
-                  let m = a.moe, m.sharedExperts ?? 0 == 0, m.leadingDenseLayers ?? 0 == 0 else { return nil }
+                let m = a.moe, m.sharedExperts ?? 0 == 0, m.leadingDenseLayers ?? 0 == 0
+            else { return nil }
             return .gptOSS
         }
         if let w = a.slidingWindow, w.globalHeadDim != nil {
@@ -102,7 +108,9 @@ public struct LlamaGraph {
     }
 
     private init(a: ModelArchitecture, o: PlanOptions, nTokens: Int64) {
-        self.a = a; self.o = o; self.nTokens = nTokens
+        self.a = a
+        self.o = o
+        self.nTokens = nTokens
     }
 
     private var nEmbd: Int64 { Int64(a.hiddenSize) }
@@ -117,7 +125,9 @@ public struct LlamaGraph {
         g.op(.mulMat, .f32, [g.ne(x, 1), g.ne(y, 1), g.ne(y, 2), g.ne(y, 3)], [x, y], name: name())
     }
     /// An op whose result is a fresh contiguous copy of `x`'s shape (ggml_dup_tensor).
-    private mutating func same(_ op: ComputeGraph.Op, _ x: Int, _ extra: [Int] = [], _ name: @autoclosure () -> String = "") -> Int {
+    private mutating func same(
+        _ op: ComputeGraph.Op, _ x: Int, _ extra: [Int] = [], _ name: @autoclosure () -> String = ""
+    ) -> Int {
         g.op(op, g.type(x), [g.ne(x, 0), g.ne(x, 1), g.ne(x, 2), g.ne(x, 3)], [x] + extra, name: name())
     }
     private mutating func getRows(_ x: Int, _ ids: Int, _ name: @autoclosure () -> String = "") -> Int {
@@ -127,7 +137,9 @@ public struct LlamaGraph {
         g.op(.cont, g.type(x), ne, [x], name: name())
     }
     private mutating func setRows(_ dst: Int, _ src: Int, _ ids: Int) -> Int {
-        let v = g.view(dst, [g.ne(dst, 0), g.ne(dst, 1), g.ne(dst, 2), g.ne(dst, 3)], nb: [g.nb(dst, 1), g.nb(dst, 2), g.nb(dst, 3)])
+        let v = g.view(
+            dst, [g.ne(dst, 0), g.ne(dst, 1), g.ne(dst, 2), g.ne(dst, 3)],
+            nb: [g.nb(dst, 1), g.nb(dst, 2), g.nb(dst, 3)])
         return g.retarget(v, op: .setRows, src: [src, ids, dst])
     }
     private mutating func rmsNormMul(_ x: Int, _ weight: String, _ il: Int) -> Int {
@@ -172,7 +184,8 @@ public struct LlamaGraph {
         if o.kvType.isQuantized, a.mla == nil {
             // Hadamard rotations for quantized caches: K's as large as a power of two dividing the
             // head size (all the cache's layers sharing one), V's 64 x 64
-            let hk = Set(layers.map { a.headDim(layer: $0) }), hv = Set(layers.map { a.vHeadDim(layer: $0) })
+            let hk = Set(layers.map { a.headDim(layer: $0) })
+            let hv = Set(layers.map { a.vHeadDim(layer: $0) })
             if hk.count == 1, a.headDim % 64 == 0, let h = hk.first {
                 var n = 64
                 repeat { n *= 2 } while h % n == 0
@@ -186,16 +199,33 @@ public struct LlamaGraph {
     // MARK: Attention (llm_graph_context::build_attn with a KV cache, build_attn_mha)
 
     /// `sinks`: a per-head sink weight joins the softmax (gpt-oss); `outBias`: the output projection's.
-    private mutating func attention(q qIn: Int, k kIn: Int, v vIn: Int, il: Int, sinks: Bool = false, outBias: Bool = false,
-                                    project: Bool = true) -> Int {
-        var q = qIn, k = kIn, v = vIn
+    private mutating func attention(
+        q qIn: Int, k kIn: Int, v vIn: Int, il: Int, sinks: Bool = false, outBias: Bool = false,
+        project: Bool = true
+    ) -> Int {
+        var q = qIn
+        var k = kIn
+        var v = vIn
         let local = swa != nil && a.kind(ofLayer: il) == .local
         let c = local ? swa! : base
-        if let r = c.kRot { q = hadamard(q, r); k = hadamard(k, r) }
+        if let r = c.kRot {
+            q = hadamard(q, r)
+            k = hadamard(k, r)
+        }
         if let r = c.vRot { v = hadamard(v, r) }
         // the single-cache build_attn expands V before K (for rope fusion); the iswa one K first
-        if swa == nil { g.expand(q); g.expand(v); g.expand(k) } else { g.expand(q); g.expand(k); g.expand(v) }
-        let hd = Int64(a.headDim(layer: il)), hdv = Int64(a.vHeadDim(layer: il)), nkv = Int64(a.kvHeads(layer: il))
+        if swa == nil {
+            g.expand(q)
+            g.expand(v)
+            g.expand(k)
+        } else {
+            g.expand(q)
+            g.expand(k)
+            g.expand(v)
+        }
+        let hd = Int64(a.headDim(layer: il))
+        let hdv = Int64(a.vHeadDim(layer: il))
+        let nkv = Int64(a.kvHeads(layer: il))
         let cells = c.cells
         let (kIdxs, vIdxs, mask) = (c.kIdxs, c.vIdxs, c.mask)
         let cacheK = g.external("cache_k_l\(il)", kvType, [hd * nkv, cells])
@@ -217,21 +247,29 @@ public struct LlamaGraph {
             g.expand(setRows(cacheFlat, vCur, vIdxs))
         }
         // get_k / get_v
-        let ts = Int64(kvType.block.bytes), be = Int64(kvType.block.elements)
-        let kGet = g.view(cacheK, [hd, nkv, cells, 1], nb: [ts * hd / be, ts * hd * nkv / be, ts * hd * nkv * cells / be])
+        let ts = Int64(kvType.block.bytes)
+        let be = Int64(kvType.block.elements)
+        let kGet = g.view(
+            cacheK, [hd, nkv, cells, 1], nb: [ts * hd / be, ts * hd * nkv / be, ts * hd * nkv * cells / be])
         let vGet: Int
         if o.flashAttention {
-            vGet = g.view(cacheV, [hdv, nkv, cells, 1], nb: [ts * hdv / be, ts * hdv * nkv / be, ts * hdv * nkv * cells / be])
+            vGet = g.view(
+                cacheV, [hdv, nkv, cells, 1], nb: [ts * hdv / be, ts * hdv * nkv / be, ts * hdv * nkv * cells / be])
         } else {
-            vGet = g.view(cacheV, [cells, nkv, hdv, 1], nb: [ts * cells * hdv / be, ts * cells / be, ts * cells * vRow / be])
+            vGet = g.view(
+                cacheV, [cells, nkv, hdv, 1], nb: [ts * cells * hdv / be, ts * cells / be, ts * cells * vRow / be])
         }
         // build_attn_mha
-        let qv = g.view(q, [g.ne(q, 0), g.ne(q, 1), g.ne(q, 2), 1], nb: [g.nb(q, 1), g.nb(q, 2), g.nb(q, 2) * g.ne(q, 2)])
-        let qp = g.permute(qv, (0, 2, 1, 3)), kp = g.permute(kGet, (0, 2, 1, 3)), vp = g.permute(vGet, (0, 2, 1, 3))
+        let qv = g.view(
+            q, [g.ne(q, 0), g.ne(q, 1), g.ne(q, 2), 1], nb: [g.nb(q, 1), g.nb(q, 2), g.nb(q, 2) * g.ne(q, 2)])
+        let qp = g.permute(qv, (0, 2, 1, 3))
+        let kp = g.permute(kGet, (0, 2, 1, 3))
+        let vp = g.permute(vGet, (0, 2, 1, 3))
         var cur: Int
         let sink = sinks ? [w("blk.\(il).attn_sinks", [Int64(a.heads)])] : []
         if o.flashAttention {
-            cur = g.op(.flashAttn, .f32, [g.ne(vp, 0), g.ne(qp, 2), g.ne(qp, 1), g.ne(qp, 3)], [qp, kp, vp, mask] + sink)
+            cur = g.op(
+                .flashAttn, .f32, [g.ne(vp, 0), g.ne(qp, 2), g.ne(qp, 1), g.ne(qp, 3)], [qp, kp, vp, mask] + sink)
             cur = g.reshape(cur, [g.ne(cur, 0) * g.ne(cur, 1), g.ne(cur, 2) * g.ne(cur, 3)], name: "kqv_out-\(il)")
         } else {
             var kq = mulMat(kp, qp, "kq-\(il)")
@@ -254,8 +292,12 @@ public struct LlamaGraph {
     }
 
     private mutating func latentAttention(_ x: Int, _ m: ModelArchitecture.LatentAttention, _ il: Int) -> Int {
-        let nh = Int64(a.heads), nope = Int64(m.qkNopeHeadDim), rope = Int64(m.qkRopeHeadDim)
-        let rank = Int64(m.kvLoraRank), hdv = Int64(m.vHeadDim), hk = nope + rope
+        let nh = Int64(a.heads)
+        let nope = Int64(m.qkNopeHeadDim)
+        let rope = Int64(m.qkRopeHeadDim)
+        let rank = Int64(m.kvLoraRank)
+        let hdv = Int64(m.vHeadDim)
+        let hk = nope + rope
         var q: Int
         if m.qLoraRank > 0 {
             q = mulMat(w("wq_a\(il)", [nEmbd, Int64(m.qLoraRank)]), x, "q-\(il)")
@@ -267,7 +309,8 @@ public struct LlamaGraph {
         q = g.reshape(q, [hk, nh, nTokens])
         // queries: the no-rope part absorbed into the latent space, then the roped part appended
         let qNope = g.permute(g.view(q, [nope, nh, nTokens], nb: [g.nb(q, 1), g.nb(q, 2)]), (0, 2, 1, 3))
-        let absorbed = g.permute(mulMat(w("wk_b\(il)", [nope, rank, nh]), qNope, "q_nope_absorbed-\(il)"), (0, 2, 1, 3))
+        let absorbed = g.permute(
+            mulMat(w("wk_b\(il)", [nope, rank, nh]), qNope, "q_nope_absorbed-\(il)"), (0, 2, 1, 3))
         var qPe = g.view(q, [rope, nh, nTokens], nb: [g.nb(q, 1), g.nb(q, 2)])
         qPe = same(.rope, qPe, [pos], "q_pe-\(il)")
         let qCur = concat(absorbed, qPe, "Qcur-\(il)")
@@ -280,20 +323,30 @@ public struct LlamaGraph {
         kv = rmsNormMul(kv, width: rank, "kv_cmpr-\(il)")
         let vCur = g.reshape(kv, [rank, 1, nTokens], name: "Vcur-\(il)")
         let kCur = concat(vCur, kPe, "Kcur-\(il)")
-        g.expand(qCur); g.expand(vCur); g.expand(kCur)
+        g.expand(qCur)
+        g.expand(vCur)
+        g.expand(kCur)
         // cpy_k, get_k; V is the latent part of the cached K
-        let cells = base.cells, ts = Int64(kvType.block.bytes), be = Int64(kvType.block.elements)
+        let cells = base.cells
+        let ts = Int64(kvType.block.bytes)
+        let be = Int64(kvType.block.elements)
         let width = rank + rope
         let cacheK = g.external("cache_k_l\(il)", kvType, [width, cells])
         g.expand(setRows(cacheK, g.view(kCur, [width, nTokens], nb: [g.nb(kCur, 2)]), base.kIdxs))
-        let kGet = g.view(cacheK, [width, 1, cells, 1], nb: [ts * width / be, ts * width / be, ts * width * cells / be])
+        let kGet = g.view(
+            cacheK, [width, 1, cells, 1], nb: [ts * width / be, ts * width / be, ts * width * cells / be])
         let vGet = g.view(kGet, [rank, 1, cells, 1], nb: [g.nb(kGet, 1), g.nb(kGet, 2), g.nb(kGet, 3)])
-        let qv = g.view(qCur, [g.ne(qCur, 0), g.ne(qCur, 1), g.ne(qCur, 2), 1], nb: [g.nb(qCur, 1), g.nb(qCur, 2), g.nb(qCur, 2) * g.ne(qCur, 2)])
-        let qp = g.permute(qv, (0, 2, 1, 3)), kp = g.permute(kGet, (0, 2, 1, 3)), vp = g.permute(vGet, (0, 2, 1, 3))
+        let qv = g.view(
+            qCur, [g.ne(qCur, 0), g.ne(qCur, 1), g.ne(qCur, 2), 1],
+            nb: [g.nb(qCur, 1), g.nb(qCur, 2), g.nb(qCur, 2) * g.ne(qCur, 2)])
+        let qp = g.permute(qv, (0, 2, 1, 3))
+        let kp = g.permute(kGet, (0, 2, 1, 3))
+        let vp = g.permute(vGet, (0, 2, 1, 3))
         let vMla = w("wv_b\(il)", [rank, hdv, nh])
         var cur: Int
         if o.flashAttention {
-            cur = g.op(.flashAttn, .f32, [g.ne(vp, 0), g.ne(qp, 2), g.ne(qp, 1), g.ne(qp, 3)], [qp, kp, vp, base.mask])
+            cur = g.op(
+                .flashAttn, .f32, [g.ne(vp, 0), g.ne(qp, 2), g.ne(qp, 1), g.ne(qp, 3)], [qp, kp, vp, base.mask])
             cur = mulMat(vMla, g.permute(cur, (0, 2, 1, 3)), "fattn_mla-\(il)")
             let p = g.permute(cur, (0, 2, 1, 3))
             cur = cont(p, [g.ne(p, 0), g.ne(p, 1), g.ne(p, 2), g.ne(p, 3)])
@@ -318,7 +371,9 @@ public struct LlamaGraph {
     private mutating func ffn(_ x: Int, width: Int64, _ name: String) -> Int {
         let up = mulMat(w("\(name).up", [nEmbd, width]), x, "\(name)_up")
         let gate = mulMat(w("\(name).gate", [nEmbd, width]), x, "\(name)_gate")
-        let act = g.op(.glu, .f32, [g.ne(gate, 0), g.ne(gate, 1), g.ne(gate, 2), g.ne(gate, 3)], [gate, up], name: "\(name)_swiglu")
+        let act = g.op(
+            .glu, .f32, [g.ne(gate, 0), g.ne(gate, 1), g.ne(gate, 2), g.ne(gate, 3)], [gate, up], name: "\(name)_swiglu"
+        )
         return mulMat(w("\(name).down", [width, nEmbd]), act, "\(name)_out")
     }
 
@@ -328,18 +383,26 @@ public struct LlamaGraph {
     /// llm_graph_context::build_moe_ffn: router, top-k, normalized weights, three expert matmuls,
     /// and the weighted sum of the chosen experts' outputs. `biases`: the router and every expert
     /// matrix carry one (gpt-oss); `normalize`: the chosen weights are divided by their sum.
-    private mutating func moe(_ x: Int, _ m: ModelArchitecture.MixtureOfExperts, _ il: Int,
-                              gating: Gating, biases: Bool = false, normalize: Bool = true) -> Int {
-        let nExp = Int64(m.experts), k = Int64(m.activeExperts), ff = Int64(m.expertFfnSize)
+    private mutating func moe(
+        _ x: Int, _ m: ModelArchitecture.MixtureOfExperts, _ il: Int,
+        gating: Gating, biases: Bool = false, normalize: Bool = true
+    ) -> Int {
+        let nExp = Int64(m.experts)
+        let k = Int64(m.activeExperts)
+        let ff = Int64(m.expertFfnSize)
         var logits = mulMat(w("blk.\(il).ffn_gate_inp", [nEmbd, nExp]), x, "ffn_moe_logits-\(il)")
-        if biases { logits = same(.add, logits, [w("blk.\(il).ffn_gate_inp.bias", [nExp])], "ffn_moe_logits_biased-\(il)") }
+        if biases {
+            logits = same(.add, logits, [w("blk.\(il).ffn_gate_inp.bias", [nExp])], "ffn_moe_logits_biased-\(il)")
+        }
         let probs: Int
         switch gating {
         case .softmax: probs = same(.softMax, logits, [], "ffn_moe_probs-\(il)")
         case .sigmoid: probs = same(.unary, logits, [], "ffn_moe_probs-\(il)")
         case .softmaxWeight: probs = logits
         }
-        let selection = gating == .sigmoid ? same(.add, probs, [w("blk.\(il).exp_probs_b", [nExp])], "ffn_moe_probs_biased-\(il)") : probs
+        let selection =
+            gating == .sigmoid
+            ? same(.add, probs, [w("blk.\(il).exp_probs_b", [nExp])], "ffn_moe_probs_biased-\(il)") : probs
         let probs3 = g.reshape(probs, [1, nExp, nTokens])
         let argsort = g.op(.argsort, .i32, [nExp, nTokens], [selection], name: "ffn_moe_argsort-\(il)")
         let topk = g.view(argsort, [k, nTokens], nb: [g.nb(argsort, 1)], name: "ffn_moe_topk-\(il)")
@@ -358,18 +421,33 @@ public struct LlamaGraph {
         if m.weightsScale != nil { weights = same(.scale, weights, [], "ffn_moe_weights_scaled-\(il)") }
         g.expand(weights)
         let cur = g.reshape(x, [nEmbd, 1, nTokens])
-        var up = g.op(.mulMatId, .f32, [ff, k, nTokens], [w("blk.\(il).ffn_up_exps", [nEmbd, ff, nExp]), cur, topk], name: "ffn_moe_up-\(il)")
-        if biases { up = same(.addId, up, [w("blk.\(il).ffn_up_exps.bias", [ff, nExp]), topk], "ffn_moe_up_biased-\(il)") }
-        var gate = g.op(.mulMatId, .f32, [ff, k, nTokens], [w("blk.\(il).ffn_gate_exps", [nEmbd, ff, nExp]), cur, topk], name: "ffn_moe_gate-\(il)")
-        if biases { gate = same(.addId, gate, [w("blk.\(il).ffn_gate_exps.bias", [ff, nExp]), topk], "ffn_moe_gate_biased-\(il)") }
+        var up = g.op(
+            .mulMatId, .f32, [ff, k, nTokens], [w("blk.\(il).ffn_up_exps", [nEmbd, ff, nExp]), cur, topk],
+            name: "ffn_moe_up-\(il)")
+        if biases {
+            up = same(.addId, up, [w("blk.\(il).ffn_up_exps.bias", [ff, nExp]), topk], "ffn_moe_up_biased-\(il)")
+        }
+        var gate = g.op(
+            .mulMatId, .f32, [ff, k, nTokens], [w("blk.\(il).ffn_gate_exps", [nEmbd, ff, nExp]), cur, topk],
+            name: "ffn_moe_gate-\(il)")
+        if biases {
+            gate = same(
+                .addId, gate, [w("blk.\(il).ffn_gate_exps.bias", [ff, nExp]), topk], "ffn_moe_gate_biased-\(il)")
+        }
         let act = g.op(.glu, .f32, [ff, k, nTokens], [gate, up], name: "ffn_moe_swiglu-\(il)")
-        var experts = g.op(.mulMatId, .f32, [nEmbd, k, nTokens], [w("blk.\(il).ffn_down_exps", [ff, nEmbd, nExp]), act, topk], name: "ffn_moe_down-\(il)")
-        if biases { experts = same(.addId, experts, [w("blk.\(il).ffn_down_exps.bias", [nEmbd, nExp]), topk], "ffn_moe_down_biased-\(il)") }
+        var experts = g.op(
+            .mulMatId, .f32, [nEmbd, k, nTokens], [w("blk.\(il).ffn_down_exps", [ff, nEmbd, nExp]), act, topk],
+            name: "ffn_moe_down-\(il)")
+        if biases {
+            experts = same(
+                .addId, experts, [w("blk.\(il).ffn_down_exps.bias", [nEmbd, nExp]), topk], "ffn_moe_down_biased-\(il)")
+        }
         experts = same(.mul, experts, [weights], "ffn_moe_weighted-\(il)")
         g.expand(experts)
         var views: [Int] = []
         for i in 0..<k {
-            let v = g.view(experts, [nEmbd, nTokens], nb: [g.nb(experts, 2)], name: "ffn_moe_weighted-\(il) (view \(i))")
+            let v = g.view(
+                experts, [nEmbd, nTokens], nb: [g.nb(experts, 2)], name: "ffn_moe_weighted-\(il) (view \(i))")
             g.expand(v)
             views.append(v)
         }
@@ -386,7 +464,9 @@ public struct LlamaGraph {
 
     private mutating func buildLlama() {
         var inpL = inputs()
-        let hd = Int64(a.headDim), nh = Int64(a.heads), nkv = Int64(a.kvHeads)
+        let hd = Int64(a.headDim)
+        let nh = Int64(a.heads)
+        let nkv = Int64(a.kvHeads)
         for il in 0..<nLayers {
             var inpSA = inpL
             let cur0 = rmsNormMul(inpL, "attn_norm", il)
@@ -397,7 +477,8 @@ public struct LlamaGraph {
                 var q = mulMat(w("wq\(il)", [nEmbd, hd * nh]), cur0, "Qcur-\(il)")
                 var k = mulMat(w("wk\(il)", [nEmbd, hd * nkv]), cur0, "Kcur-\(il)")
                 let v0 = mulMat(w("wv\(il)", [nEmbd, Int64(a.vHeadDim) * nkv]), cur0, "Vcur-\(il)")
-                q = g.reshape(q, [hd, nh, nTokens]); k = g.reshape(k, [hd, nkv, nTokens])
+                q = g.reshape(q, [hd, nh, nTokens])
+                k = g.reshape(k, [hd, nkv, nTokens])
                 let v = g.reshape(v0, [Int64(a.vHeadDim), nkv, nTokens])
                 q = same(.rope, q, [pos], "Qcur-\(il)")
                 k = same(.rope, k, [pos], "Kcur-\(il)")
@@ -411,7 +492,9 @@ public struct LlamaGraph {
             let n = rmsNormMul(ffnInp, "ffn_norm", il)
             var out: Int
             if let m = a.moe, il >= m.leadingDenseLayers ?? 0 {
-                out = moe(n, m, il, gating: m.routing == .sigmoid ? .sigmoid : .softmax, normalize: m.normalizedWeights ?? true)
+                out = moe(
+                    n, m, il, gating: m.routing == .sigmoid ? .sigmoid : .softmax,
+                    normalize: m.normalizedWeights ?? true)
                 if m.sharedWidth > 0 {
                     let shared = ffn(n, width: Int64(m.sharedWidth), "ffn_shexp-\(il)")
                     out = same(.add, out, [shared], "ffn_out-\(il)")
@@ -462,16 +545,25 @@ public struct LlamaGraph {
 
     private mutating func buildGptOSS() {
         var inpL = inputs()
-        let hd = Int64(a.headDim), nh = Int64(a.heads), nkv = Int64(a.kvHeads)
+        let hd = Int64(a.headDim)
+        let nh = Int64(a.heads)
+        let nkv = Int64(a.kvHeads)
         guard let m = a.moe else { return }
         for il in 0..<nLayers {
             let inpSA = inpL
             let cur0 = rmsNormMul(inpL, "attn_norm", il)
             // build_qkv: each projection with its bias, reshaped after all three
-            var q = same(.add, mulMat(w("wq\(il)", [nEmbd, hd * nh]), cur0, "Qcur-\(il)"), [w("bq\(il)", [hd * nh])], "Qcur-\(il)")
-            var k = same(.add, mulMat(w("wk\(il)", [nEmbd, hd * nkv]), cur0, "Kcur-\(il)"), [w("bk\(il)", [hd * nkv])], "Kcur-\(il)")
-            let v0 = same(.add, mulMat(w("wv\(il)", [nEmbd, hd * nkv]), cur0, "Vcur-\(il)"), [w("bv\(il)", [hd * nkv])], "Vcur-\(il)")
-            q = g.reshape(q, [hd, nh, nTokens]); k = g.reshape(k, [hd, nkv, nTokens])
+            var q = same(
+                .add, mulMat(w("wq\(il)", [nEmbd, hd * nh]), cur0, "Qcur-\(il)"), [w("bq\(il)", [hd * nh])],
+                "Qcur-\(il)")
+            var k = same(
+                .add, mulMat(w("wk\(il)", [nEmbd, hd * nkv]), cur0, "Kcur-\(il)"), [w("bk\(il)", [hd * nkv])],
+                "Kcur-\(il)")
+            let v0 = same(
+                .add, mulMat(w("wv\(il)", [nEmbd, hd * nkv]), cur0, "Vcur-\(il)"), [w("bv\(il)", [hd * nkv])],
+                "Vcur-\(il)")
+            q = g.reshape(q, [hd, nh, nTokens])
+            k = g.reshape(k, [hd, nkv, nTokens])
             let v = g.reshape(v0, [hd, nkv, nTokens])
             q = same(.rope, q, [pos], "Qcur-\(il)")
             k = same(.rope, k, [pos], "Kcur-\(il)")
@@ -491,7 +583,8 @@ public struct LlamaGraph {
         let nh = Int64(a.heads)
         for il in 0..<nLayers {
             let global = a.kind(ofLayer: il) == .global
-            let hd = Int64(a.headDim(layer: il)), nkv = Int64(a.kvHeads(layer: il))
+            let hd = Int64(a.headDim(layer: il))
+            let nkv = Int64(a.kvHeads(layer: il))
             let freq = global ? [w("rope_freqs.weight", [hd / 2])] : []
             let cur0 = rmsNormMul(inpL, "attn_norm", il)
             var q = g.reshape(mulMat(w("wq\(il)", [nEmbd, hd * nh]), cur0, "Qcur-\(il)"), [hd, nh, nTokens])
@@ -499,7 +592,8 @@ public struct LlamaGraph {
             q = same(.rope, q, [pos] + freq, "Qcur_pos-\(il)")
             let kMat = mulMat(w("wk\(il)", [nEmbd, hd * nkv]), cur0, "Kcur-\(il)")
             // global layers without a V projection use K as V (before K's norm and rope)
-            let vMat = a.hasValueProjection(layer: il) ? mulMat(w("wv\(il)", [nEmbd, hd * nkv]), cur0, "Vcur-\(il)") : kMat
+            let vMat =
+                a.hasValueProjection(layer: il) ? mulMat(w("wv\(il)", [nEmbd, hd * nkv]), cur0, "Vcur-\(il)") : kMat
             var k = rmsNormMul(g.reshape(kMat, [hd, nkv, nTokens]), width: hd, "Kcur_normed-\(il)")
             k = same(.rope, k, [pos] + freq, "Kcur_pos-\(il)")
             let v = same(.rmsNorm, g.reshape(vMat, [hd, nkv, nTokens]), [], "Vcur_normed-\(il)")
@@ -519,12 +613,17 @@ public struct LlamaGraph {
 
     /// An op ggml runs in place on `x` (ggml_*_inplace): a view of `x` that the op writes through.
     private mutating func inPlace(_ op: ComputeGraph.Op, _ x: Int, _ extra: [Int] = []) -> Int {
-        g.retarget(g.view(x, [g.ne(x, 0), g.ne(x, 1), g.ne(x, 2), g.ne(x, 3)], nb: [g.nb(x, 1), g.nb(x, 2), g.nb(x, 3)]), op: op, src: [x] + extra)
+        g.retarget(
+            g.view(x, [g.ne(x, 0), g.ne(x, 1), g.ne(x, 2), g.ne(x, 3)], nb: [g.nb(x, 1), g.nb(x, 2), g.nb(x, 3)]),
+            op: op, src: [x] + extra)
     }
     /// ggml_cpy(src, dst): writes into `dst`, a view of memory the graph does not own.
     private mutating func copy(_ src: Int, into dst: Int) -> Int {
-        g.retarget(g.view(dst, [g.ne(dst, 0), g.ne(dst, 1), g.ne(dst, 2), g.ne(dst, 3)], nb: [g.nb(dst, 1), g.nb(dst, 2), g.nb(dst, 3)]),
-                   op: .cpy, src: [src, dst])
+        g.retarget(
+            g.view(
+                dst, [g.ne(dst, 0), g.ne(dst, 1), g.ne(dst, 2), g.ne(dst, 3)],
+                nb: [g.nb(dst, 1), g.nb(dst, 2), g.nb(dst, 3)]),
+            op: .cpy, src: [src, dst])
     }
 
     /// llm_graph_context::build_rs for one sequence: the state rows this ubatch reads, copied out of
@@ -543,13 +642,22 @@ public struct LlamaGraph {
     private mutating func l2Norm(_ x: Int) -> Int { same(.scale, same(.rmsNorm, x)) }
 
     /// qwen3next.cpp build_layer_attn_linear with the fused qkv projection and gated-delta-net kernel.
-    private mutating func gatedDeltaNet(_ x: Int, _ la: ModelArchitecture.LinearAttention, _ il: Int, _ sCopy: Int) -> Int {
-        let nk = Int64(la.keyHeads), nv = Int64(la.valueHeads), hk = Int64(la.keyHeadDim), hv = Int64(la.valueHeadDim)
-        let channels = Int64(la.convChannels), kernel = Int64(la.convKernel), dInner = hv * nv
-        let qkv = g.reshape(mulMat(w("attn_qkv\(il)", [nEmbd, channels]), x, "linear_attn_qkv_mixed-\(il)"), [channels, nTokens, 1])
+    private mutating func gatedDeltaNet(_ x: Int, _ la: ModelArchitecture.LinearAttention, _ il: Int, _ sCopy: Int)
+        -> Int
+    {
+        let nk = Int64(la.keyHeads)
+        let nv = Int64(la.valueHeads)
+        let hk = Int64(la.keyHeadDim)
+        let hv = Int64(la.valueHeadDim)
+        let channels = Int64(la.convChannels)
+        let kernel = Int64(la.convKernel)
+        let dInner = hv * nv
+        let qkv = g.reshape(
+            mulMat(w("attn_qkv\(il)", [nEmbd, channels]), x, "linear_attn_qkv_mixed-\(il)"), [channels, nTokens, 1])
         let z = mulMat(w("attn_gate\(il)", [nEmbd, dInner]), x, "z-\(il)")
         // beta and the decay gate from one projection
-        let ba = g.reshape(mulMat(w("ssm_ba\(il)", [nEmbd, 2 * nv]), x, "linear_attn_mixed_ba-\(il)"), [2 * nv / nk, nk, nTokens, 1])
+        let ba = g.reshape(
+            mulMat(w("ssm_ba\(il)", [nEmbd, 2 * nv]), x, "linear_attn_mixed_ba-\(il)"), [2 * nv / nk, nk, nTokens, 1])
         let bView = g.view(ba, [nv / nk, nk, nTokens, 1], nb: [g.nb(ba, 1), g.nb(ba, 2), g.nb(ba, 3)])
         let aView = g.view(ba, [nv / nk, nk, nTokens, 1], nb: [g.nb(ba, 1), g.nb(ba, 2), g.nb(ba, 3)])
         let beta = g.reshape(same(.unary, cont(bView, [nv / nk, nk, nTokens, 1])), [1, nv, nTokens, 1])
@@ -557,7 +665,8 @@ public struct LlamaGraph {
         gate = same(.mul, same(.unary, gate, [], "a_softplus-\(il)"), [w("ssm_a\(il)", [nv])], "gate-\(il)")
         gate = g.reshape(gate, [1, nv, nTokens, 1])
         // the short convolution over the cached last tokens and this ubatch
-        let nEmbdR = (kernel - 1) * channels, nEmbdS = hv * hv * nv
+        let nEmbdR = (kernel - 1) * channels
+        let nEmbdS = hv * hv * nv
         let convAll = g.external("cache_r_l\(il)", .f32, [nEmbdR, 1])
         let ssmAll = g.external("cache_s_l\(il)", .f32, [nEmbdS, 1])
         let convStates = g.reshape(recurrentRows(convAll, nEmbdR, sCopy), [kernel - 1, channels, 1])
@@ -565,16 +674,23 @@ public struct LlamaGraph {
         let last = g.view(convInput, [kernel - 1, channels, 1], nb: [g.nb(convInput, 1), g.nb(convInput, 2)])
         g.expand(copy(last, into: g.view(convAll, [nEmbdR, 1], nb: [g.nb(convAll, 1)])))
         let state = g.reshape(recurrentRows(ssmAll, nEmbdS, sCopy), [hv, hv, nv, 1])
-        let conv = same(.unary, g.op(.ssmConv, .f32, [channels, nTokens, 1], [convInput, w("ssm_conv1d\(il)", [kernel, channels])],
-                                     name: "conv_output_raw-\(il)"), [], "conv_output_silu-\(il)")
+        let conv = same(
+            .unary,
+            g.op(
+                .ssmConv, .f32, [channels, nTokens, 1], [convInput, w("ssm_conv1d\(il)", [kernel, channels])],
+                name: "conv_output_raw-\(il)"), [], "conv_output_silu-\(il)")
         let row = g.nb(conv, 1)
         var q = l2Norm(g.view(conv, [hk, nk, nTokens, 1], nb: [4 * hk, row, row * nTokens]))
         var k = l2Norm(g.view(conv, [hk, nk, nTokens, 1], nb: [4 * hk, row, row * nTokens]))
         let v = g.view(conv, [hv, nv, nTokens, 1], nb: [4 * hv, row, row * nTokens])
         if nk != nv {
             let r = nv / nk
-            q = g.reshape(g.op(.repeat, .f32, [hk, r, nk, nTokens], [g.reshape(q, [hk, 1, nk, nTokens])]), [hk, nk * r, nTokens, 1])
-            k = g.reshape(g.op(.repeat, .f32, [hk, r, nk, nTokens], [g.reshape(k, [hk, 1, nk, nTokens])]), [hk, nk * r, nTokens, 1])
+            q = g.reshape(
+                g.op(.repeat, .f32, [hk, r, nk, nTokens], [g.reshape(q, [hk, 1, nk, nTokens])]),
+                [hk, nk * r, nTokens, 1])
+            k = g.reshape(
+                g.op(.repeat, .f32, [hk, r, nk, nTokens], [g.reshape(k, [hk, 1, nk, nTokens])]),
+                [hk, nk * r, nTokens, 1])
         }
         // ggml_gated_delta_net: the outputs, then the new state, in one tensor
         let gdn = g.op(.gatedDeltaNet, .f32, [hv * nv, nTokens + hv], [q, k, v, gate, beta, state])
@@ -584,14 +700,18 @@ public struct LlamaGraph {
         // build_norm_gated: rms_norm(output) x silu(z)
         let normed = rmsNormMul(output, width: hv, "ssm_norm-\(il)")
         let gated = same(.mul, normed, [same(.unary, g.reshape(z, [hv, nv, nTokens, 1]))])
-        let out = mulMat(w("ssm_out\(il)", [dInner, nEmbd]), g.reshape(gated, [dInner, nTokens, 1]), "linear_attn_out-\(il)")
+        let out = mulMat(
+            w("ssm_out\(il)", [dInner, nEmbd]), g.reshape(gated, [dInner, nTokens, 1]), "linear_attn_out-\(il)")
         return g.reshape(out, [nEmbd, nTokens])
     }
 
     /// qwen3next.cpp build_layer_attn: the query carries a sigmoid output gate.
     private mutating func gatedAttention(_ x: Int, _ il: Int) -> Int {
-        let hd = Int64(a.headDim), nh = Int64(a.heads), nkv = Int64(a.kvHeads)
-        let qFull = g.reshape(mulMat(w("wq\(il)", [nEmbd, 2 * hd * nh]), x, "Qcur_full-\(il)"), [2 * hd, nh, nTokens, 1])
+        let hd = Int64(a.headDim)
+        let nh = Int64(a.heads)
+        let nkv = Int64(a.kvHeads)
+        let qFull = g.reshape(
+            mulMat(w("wq\(il)", [nEmbd, 2 * hd * nh]), x, "Qcur_full-\(il)"), [2 * hd, nh, nTokens, 1])
         let k0 = mulMat(w("wk\(il)", [nEmbd, hd * nkv]), x, "Kcur-\(il)")
         let v0 = mulMat(w("wv\(il)", [nEmbd, hd * nkv]), x, "Vcur-\(il)")
         var q = g.view(qFull, [hd, nh, nTokens, 1], nb: [g.nb(qFull, 1), g.nb(qFull, 2), g.nb(qFull, 3)])
@@ -620,7 +740,8 @@ public struct LlamaGraph {
             let post = rmsNormMul(cur, "attn_post_norm", il)
             var out = moe(post, m, il, gating: .softmax, normalize: m.normalizedWeights ?? true)
             let shared = ffn(post, width: Int64(m.sharedWidth), "ffn_shexp-\(il)")
-            let sharedGate = same(.unary, mulMat(w("ffn_gate_inp_shexp\(il)", [nEmbd, 1]), post, "shared_expert_gate-\(il)"))
+            let sharedGate = same(
+                .unary, mulMat(w("ffn_gate_inp_shexp\(il)", [nEmbd, 1]), post, "shared_expert_gate-\(il)"))
             out = same(.add, out, [same(.mul, shared, [sharedGate], "ffn_shexp_gated-\(il)")], "ffn_out-\(il)")
             inpL = same(.add, out, [residual], "l_out-\(il)")
         }

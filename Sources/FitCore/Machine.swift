@@ -2,9 +2,13 @@
 /// so "no GPU" is never confused with "could not ask".
 
 public enum FactSource: String, Codable, Sendable {
-    case procfs, sysfs, cgroup, libpci, libnuma, nvidiaSmi = "nvidia-smi", table, measured, estimate, user
+    case procfs, sysfs, cgroup, libpci, libnuma
+    case nvidiaSmi = "nvidia-smi"
+    case table, measured, estimate, user
     /// macOS: `sysctl`, `ioreg` (the GPU's IO registry entry), `vm_stat`, and Metal's device limits.
-    case sysctl, ioreg, vmStat = "vm_stat", metal
+    case sysctl, ioreg
+    case vmStat = "vm_stat"
+    case metal
     /// SMBIOS memory devices (type 17) as `dmidecode -t 17` prints them: needs root.
     case dmidecode
 }
@@ -28,7 +32,9 @@ public struct Fact<Value: Codable & Sendable & Equatable>: Codable, Sendable, Eq
 
     /// A fact: status `ok` when there is a value, `absent` when not, unless told otherwise.
     public init(_ value: Value?, source: FactSource, status: FactStatus? = nil, detail: String? = nil) {
-        self.value = value; self.source = source; self.status = status ?? (value == nil ? .absent : .ok)
+        self.value = value
+        self.source = source
+        self.status = status ?? (value == nil ? .absent : .ok)
         self.detail = detail
     }
     /// No value, for the reason `status` gives (`ok` means there was nothing to find, e.g. no limit).
@@ -47,10 +53,16 @@ public struct CPUDescription: Codable, Sendable, Equatable {
     public var vectorExtensions: Fact<[String]>
     /// Caches of the first CPU (L1d, L1i, L2, L3), as sysfs lists them.
     public var caches: Fact<[CPUCache]>?
-    public init(model: Fact<String>, architecture: Fact<String>, sockets: Fact<Int>, physicalCores: Fact<Int>,
-                logicalCores: Fact<Int>, vectorExtensions: Fact<[String]>) {
-        self.model = model; self.architecture = architecture; self.sockets = sockets
-        self.physicalCores = physicalCores; self.logicalCores = logicalCores; self.vectorExtensions = vectorExtensions
+    public init(
+        model: Fact<String>, architecture: Fact<String>, sockets: Fact<Int>, physicalCores: Fact<Int>,
+        logicalCores: Fact<Int>, vectorExtensions: Fact<[String]>
+    ) {
+        self.model = model
+        self.architecture = architecture
+        self.sockets = sockets
+        self.physicalCores = physicalCores
+        self.logicalCores = logicalCores
+        self.vectorExtensions = vectorExtensions
     }
 }
 
@@ -61,7 +73,10 @@ public struct CPUCache: Codable, Sendable, Equatable {
     /// CPUs sharing it ("0-1").
     public var sharedWith: String?
     public init(level: Int, type: String, size: ByteCount, sharedWith: String?) {
-        self.level = level; self.type = type; self.size = size; self.sharedWith = sharedWith
+        self.level = level
+        self.type = type
+        self.size = size
+        self.sharedWith = sharedWith
     }
 }
 
@@ -71,7 +86,10 @@ public struct NUMANode: Codable, Sendable, Equatable {
     public var memoryFree: ByteCount?
     public var cpus: String?
     public init(node: Int, memoryTotal: ByteCount?, memoryFree: ByteCount?, cpus: String?) {
-        self.node = node; self.memoryTotal = memoryTotal; self.memoryFree = memoryFree; self.cpus = cpus
+        self.node = node
+        self.memoryTotal = memoryTotal
+        self.memoryFree = memoryFree
+        self.cpus = cpus
     }
 }
 
@@ -88,7 +106,11 @@ public struct DIMMSummary: Codable, Sendable, Equatable {
     /// Data bits per channel (64; ECC bits are not data).
     public var dataWidthBits: Int
     public init(modules: Int, channels: Int, speedMTs: Int, type: String?, dataWidthBits: Int) {
-        self.modules = modules; self.channels = channels; self.speedMTs = speedMTs; self.type = type; self.dataWidthBits = dataWidthBits
+        self.modules = modules
+        self.channels = channels
+        self.speedMTs = speedMTs
+        self.type = type
+        self.dataWidthBits = dataWidthBits
     }
 
     /// Peak bandwidth: channels x transfers per second x bytes per transfer, in GB/s (10^9).
@@ -102,8 +124,16 @@ public struct DIMMSummary: Codable, Sendable, Equatable {
         var current: [String: String]?
         for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
             let line = raw.trimmed
-            if line == "Memory Device" { if let c = current { devices.append(c) }; current = [:]; continue }
-            if line.hasPrefix("Handle ") { if let c = current { devices.append(c) }; current = nil; continue }
+            if line == "Memory Device" {
+                if let c = current { devices.append(c) }
+                current = [:]
+                continue
+            }
+            if line.hasPrefix("Handle ") {
+                if let c = current { devices.append(c) }
+                current = nil
+                continue
+            }
             guard current != nil, let colon = line.firstIndex(of: ":") else { continue }
             current?[String(line[..<colon])] = line[line.index(after: colon)...].trimmed
         }
@@ -114,18 +144,29 @@ public struct DIMMSummary: Codable, Sendable, Equatable {
             return !size.lowercased().contains("no module")
         }
         guard !populated.isEmpty else { return nil }
-        let speeds = populated.compactMap { number($0["Configured Memory Speed"]) ?? number($0["Configured Clock Speed"]) ?? number($0["Speed"]) }.filter { $0 > 0 }
+        let speeds = populated.compactMap {
+            number($0["Configured Memory Speed"]) ?? number($0["Configured Clock Speed"]) ?? number($0["Speed"])
+        }.filter { $0 > 0 }
         guard let speed = speeds.min() else { return nil }
         var channels: Set<String> = []
         for (i, d) in populated.enumerated() {
-            let bank = d["Bank Locator"] ?? "", slot = d["Locator"] ?? ""
-            if bank.uppercased().contains("CHANNEL") { channels.insert(bank.uppercased()); continue }
+            let bank = d["Bank Locator"] ?? ""
+            let slot = d["Locator"] ?? ""
+            if bank.uppercased().contains("CHANNEL") {
+                channels.insert(bank.uppercased())
+                continue
+            }
             let stem = String(slot.reversed().drop { $0.isNumber }.reversed())
-            if let last = stem.last, last.isLetter, stem.count < slot.count { channels.insert(stem.uppercased()) } else { channels.insert("module \(i)") }
+            if let last = stem.last, last.isLetter, stem.count < slot.count {
+                channels.insert(stem.uppercased())
+            } else {
+                channels.insert("module \(i)")
+            }
         }
         let width = populated.compactMap { number($0["Data Width"]) }.filter { $0 > 0 }.min() ?? 64
         let type = populated.compactMap { $0["Type"] }.first { $0 != "Unknown" && $0 != "Other" }
-        return DIMMSummary(modules: populated.count, channels: channels.count, speedMTs: speed, type: type, dataWidthBits: width)
+        return DIMMSummary(
+            modules: populated.count, channels: channels.count, speedMTs: speed, type: type, dataWidthBits: width)
     }
 }
 
@@ -140,10 +181,16 @@ public struct MemoryDescription: Codable, Sendable, Equatable {
     /// The DIMMs: their speed and channels give the theoretical RAM bandwidth (SMBIOS, root only).
     public var dimms: Fact<DIMMSummary>?
 
-    public init(total: Fact<ByteCount>, available: Fact<ByteCount>, swapTotal: Fact<ByteCount>,
-                containerLimit: Fact<ByteCount>, containerUsage: Fact<ByteCount>, numaNodes: Fact<[NUMANode]>) {
-        self.total = total; self.available = available; self.swapTotal = swapTotal
-        self.containerLimit = containerLimit; self.containerUsage = containerUsage; self.numaNodes = numaNodes
+    public init(
+        total: Fact<ByteCount>, available: Fact<ByteCount>, swapTotal: Fact<ByteCount>,
+        containerLimit: Fact<ByteCount>, containerUsage: Fact<ByteCount>, numaNodes: Fact<[NUMANode]>
+    ) {
+        self.total = total
+        self.available = available
+        self.swapTotal = swapTotal
+        self.containerLimit = containerLimit
+        self.containerUsage = containerUsage
+        self.numaNodes = numaNodes
     }
 
     /// What a model may use: available RAM, capped by what the container still allows.
@@ -158,7 +205,9 @@ public struct MemoryDescription: Codable, Sendable, Equatable {
 }
 
 public enum GPUVendor: String, Codable, Sendable {
-    case nvidia, amd, intel, apple, mooreThreads = "moore-threads", huawei, other
+    case nvidia, amd, intel, apple
+    case mooreThreads = "moore-threads"
+    case huawei, other
 
     public init(pciVendorID: Int) {
         switch pciVendorID {
@@ -180,10 +229,10 @@ public enum Backend: String, Codable, Sendable, CaseIterable {
     /// libraries, cuBLAS workspace. Values and sources in DECISIONS.md.
     public var overhead: ByteCount {
         switch self {
-        case .cuda, .rocm: .mib(457)   // Ollama's reservation for CUDA/ROCm
-        case .metal: .mib(512)         // Ollama's reservation for Metal
-        case .vulkan, .sycl: .mib(457) // assumed like CUDA; not yet measured
-        case .cpu: .mib(100)           // process, libraries and thread-pool buffers (estimate)
+        case .cuda, .rocm: .mib(457)  // Ollama's reservation for CUDA/ROCm
+        case .metal: .mib(512)  // Ollama's reservation for Metal
+        case .vulkan, .sycl: .mib(457)  // assumed like CUDA; not yet measured
+        case .cpu: .mib(100)  // process, libraries and thread-pool buffers (estimate)
         }
     }
 }
@@ -196,7 +245,10 @@ public struct MIGInstance: Codable, Sendable, Equatable {
     /// Memory from the profile name ("3g.40gb" -> 40 GB): an estimate, the instance gets a little less.
     public var memory: Fact<ByteCount>
     public init(profile: String, device: Int, uuid: String?, memory: Fact<ByteCount>) {
-        self.profile = profile; self.device = device; self.uuid = uuid; self.memory = memory
+        self.profile = profile
+        self.device = device
+        self.uuid = uuid
+        self.memory = memory
     }
 }
 
@@ -226,10 +278,18 @@ public struct GPUDescription: Codable, Sendable, Equatable {
     /// bandwidth differs by bin (M4 Max: 32 cores 410 GB/s, 40 cores 546 GB/s).
     public var gpuCores: Fact<Int>?
 
-    public init(index: Int, vendor: GPUVendor, name: Fact<String>, pciAddress: String?, driver: Fact<String>,
-                memoryTotal: Fact<ByteCount>, memoryFree: Fact<ByteCount>, unifiedMemory: Bool, backend: Backend) {
-        self.index = index; self.vendor = vendor; self.name = name; self.pciAddress = pciAddress; self.driver = driver
-        self.memoryTotal = memoryTotal; self.memoryFree = memoryFree; self.unifiedMemory = unifiedMemory
+    public init(
+        index: Int, vendor: GPUVendor, name: Fact<String>, pciAddress: String?, driver: Fact<String>,
+        memoryTotal: Fact<ByteCount>, memoryFree: Fact<ByteCount>, unifiedMemory: Bool, backend: Backend
+    ) {
+        self.index = index
+        self.vendor = vendor
+        self.name = name
+        self.pciAddress = pciAddress
+        self.driver = driver
+        self.memoryTotal = memoryTotal
+        self.memoryFree = memoryFree
+        self.unifiedMemory = unifiedMemory
         self.backend = backend
     }
 }
@@ -240,7 +300,9 @@ public struct ProbeOutcome: Codable, Sendable, Equatable {
     public var status: FactStatus
     public var detail: String
     public init(probe: String, status: FactStatus, detail: String) {
-        self.probe = probe; self.status = status; self.detail = detail
+        self.probe = probe
+        self.status = status
+        self.detail = detail
     }
 }
 
@@ -253,10 +315,16 @@ public struct MachineDescription: Codable, Sendable, Equatable {
     public var probes: [ProbeOutcome]
     public var warnings: [String]
 
-    public init(cpu: CPUDescription, memory: MemoryDescription, gpus: [GPUDescription],
-                probes: [ProbeOutcome], warnings: [String]) {
+    public init(
+        cpu: CPUDescription, memory: MemoryDescription, gpus: [GPUDescription],
+        probes: [ProbeOutcome], warnings: [String]
+    ) {
         self.schema = Self.currentSchema
-        self.cpu = cpu; self.memory = memory; self.gpus = gpus; self.probes = probes; self.warnings = warnings
+        self.cpu = cpu
+        self.memory = memory
+        self.gpus = gpus
+        self.probes = probes
+        self.warnings = warnings
     }
 
     /// One line for people: "no GPU found (nvidia-smi: tool missing; PCI: no display controllers)".
@@ -276,9 +344,14 @@ extension MachineDescription {
     /// The RAM's theoretical bandwidth: on unified-memory machines the GPU's table bandwidth (it is
     /// the RAM's); elsewhere the DIMMs' channels x speed, when SMBIOS could be read.
     public var theoreticalRAMBandwidth: (gbs: Double, basis: String)? {
-        if let bw = gpus.first(where: { $0.unifiedMemory })?.memoryBandwidthGBs?.value { return (bw, "hardware table, unified memory") }
+        if let bw = gpus.first(where: { $0.unifiedMemory })?.memoryBandwidthGBs?.value {
+            return (bw, "hardware table, unified memory")
+        }
         if let d = memory.dimms?.value {
-            return (d.theoreticalGBs, "\(d.channels) channel\(d.channels == 1 ? "" : "s") of \(d.type ?? "RAM")-\(d.speedMTs), from SMBIOS")
+            return (
+                d.theoreticalGBs,
+                "\(d.channels) channel\(d.channels == 1 ? "" : "s") of \(d.type ?? "RAM")-\(d.speedMTs), from SMBIOS"
+            )
         }
         return nil
     }

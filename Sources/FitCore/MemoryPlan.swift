@@ -1,5 +1,5 @@
 /// The memory model: what llama.cpp will allocate for a model at a context, per device, and the
-/// verdict. Formulas and their sources: REFERENCE.md section 1 and DECISIONS.md.
+/// verdict. Each formula cites the llama.cpp code it follows; DECISIONS.md has the choices.
 
 public struct PlanOptions: Sendable, Equatable, Codable {
     public var context: TokenCount
@@ -21,10 +21,16 @@ public struct PlanOptions: Sendable, Equatable, Codable {
     /// The runtime cannot offload to the CPU (vLLM): anything short of a full GPU fit does not fit.
     public var gpuOnly: Bool = false
 
-    public init(context: TokenCount, kvType: KVCacheType = .f16, flashAttention: Bool = true,
-                ubatch: Int = 512, slots: Int = 1, swaFull: Bool = false) {
-        self.context = context; self.kvType = kvType; self.flashAttention = flashAttention
-        self.ubatch = ubatch; self.slots = slots; self.swaFull = swaFull
+    public init(
+        context: TokenCount, kvType: KVCacheType = .f16, flashAttention: Bool = true,
+        ubatch: Int = 512, slots: Int = 1, swaFull: Bool = false
+    ) {
+        self.context = context
+        self.kvType = kvType
+        self.flashAttention = flashAttention
+        self.ubatch = ubatch
+        self.slots = slots
+        self.swaFull = swaFull
     }
 
     public func with(context: TokenCount) -> PlanOptions {
@@ -43,7 +49,9 @@ public struct MemoryBreakdown: Sendable, Equatable, Codable {
     public var computeBytes: Int64 = 0
     public var outputBytes: Int64 = 0
     public var overheadBytes: Int64 = 0
-    public var totalBytes: Int64 { weightsBytes + kvCacheBytes + recurrentStateBytes + computeBytes + outputBytes + overheadBytes }
+    public var totalBytes: Int64 {
+        weightsBytes + kvCacheBytes + recurrentStateBytes + computeBytes + outputBytes + overheadBytes
+    }
 
     public init() {}
 
@@ -114,7 +122,10 @@ public enum Verdict: String, Codable, Sendable, Comparable, CaseIterable {
 
 /// A memory pool a device draws from; a unified-memory GPU shares the host's.
 public struct PlanDevice: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable { case host, gpu(index: Int) }
+    public enum Kind: Sendable, Equatable {
+        case host
+        case gpu(index: Int)
+    }
     public var id: String
     public var name: String
     public var kind: Kind
@@ -126,10 +137,17 @@ public struct PlanDevice: Sendable, Equatable {
     /// Memory of its own outside the host pool (an APU's VRAM carve-out); the rest comes from RAM.
     public var privateCapacity: ByteCount
 
-    public init(id: String, name: String, kind: Kind, backend: Backend, capacity: ByteCount, sharesHostMemory: Bool,
-                privateCapacity: ByteCount = .zero) {
-        self.id = id; self.name = name; self.kind = kind; self.backend = backend; self.capacity = capacity
-        self.sharesHostMemory = sharesHostMemory; self.privateCapacity = privateCapacity
+    public init(
+        id: String, name: String, kind: Kind, backend: Backend, capacity: ByteCount, sharesHostMemory: Bool,
+        privateCapacity: ByteCount = .zero
+    ) {
+        self.id = id
+        self.name = name
+        self.kind = kind
+        self.backend = backend
+        self.capacity = capacity
+        self.sharesHostMemory = sharesHostMemory
+        self.privateCapacity = privateCapacity
     }
 
     public var isGPU: Bool { if case .gpu = kind { true } else { false } }
@@ -142,29 +160,40 @@ public struct PlanTarget: Sendable, Equatable {
     /// llama.cpp `--fit` keeps this much free on every GPU.
     public static let gpuMargin = ByteCount.mib(1024)
 
-    public init(host: PlanDevice, gpus: [PlanDevice]) { self.host = host; self.gpus = gpus }
+    public init(host: PlanDevice, gpus: [PlanDevice]) {
+        self.host = host
+        self.gpus = gpus
+    }
 
     public init(machine m: MachineDescription) {
         let usable = m.memory.usable ?? .zero
-        host = PlanDevice(id: "cpu", name: "CPU (RAM)", kind: .host, backend: .cpu, capacity: usable, sharesHostMemory: true)
+        host = PlanDevice(
+            id: "cpu", name: "CPU (RAM)", kind: .host, backend: .cpu, capacity: usable, sharesHostMemory: true)
         gpus = m.gpus.compactMap { g in
             // With MIG a process sees one instance, never the whole GPU, and CUDA cannot split a
             // model across instances: plan against the largest one.
             if let migs = g.migInstances, !migs.isEmpty {
-                guard let best = migs.max(by: { ($0.memory.value ?? .zero) < ($1.memory.value ?? .zero) }), let mem = best.memory.value else { return nil }
-                return PlanDevice(id: "gpu\(g.index)", name: "\(g.name.value ?? "GPU \(g.index)") MIG \(best.profile)", kind: .gpu(index: g.index),
-                                  backend: g.backend, capacity: max(mem - Self.gpuMargin, .zero), sharesHostMemory: false)
+                guard let best = migs.max(by: { ($0.memory.value ?? .zero) < ($1.memory.value ?? .zero) }),
+                    let mem = best.memory.value
+                else { return nil }
+                return PlanDevice(
+                    id: "gpu\(g.index)", name: "\(g.name.value ?? "GPU \(g.index)") MIG \(best.profile)",
+                    kind: .gpu(index: g.index),
+                    backend: g.backend, capacity: max(mem - Self.gpuMargin, .zero), sharesHostMemory: false)
             }
             if g.unifiedMemory {
                 // An APU: its VRAM carve-out (not in MemTotal) plus what GTT lets it map of RAM.
                 let carveOut = g.sharedMemoryLimit?.value == nil ? ByteCount.zero : (g.memoryTotal.value ?? .zero)
                 let mappable = g.sharedMemoryLimit?.value.map { min($0, usable) } ?? usable
-                return PlanDevice(id: "gpu\(g.index)", name: g.name.value ?? "GPU \(g.index)", kind: .gpu(index: g.index),
-                                  backend: g.backend, capacity: carveOut + mappable, sharesHostMemory: true, privateCapacity: carveOut)
+                return PlanDevice(
+                    id: "gpu\(g.index)", name: g.name.value ?? "GPU \(g.index)", kind: .gpu(index: g.index),
+                    backend: g.backend, capacity: carveOut + mappable, sharesHostMemory: true, privateCapacity: carveOut
+                )
             }
             guard let mem = g.memoryFree.value ?? g.memoryTotal.value else { return nil }
-            return PlanDevice(id: "gpu\(g.index)", name: g.name.value ?? "GPU \(g.index)", kind: .gpu(index: g.index),
-                              backend: g.backend, capacity: max(mem - Self.gpuMargin, .zero), sharesHostMemory: false)
+            return PlanDevice(
+                id: "gpu\(g.index)", name: g.name.value ?? "GPU \(g.index)", kind: .gpu(index: g.index),
+                backend: g.backend, capacity: max(mem - Self.gpuMargin, .zero), sharesHostMemory: false)
         }
     }
 }
@@ -256,13 +285,14 @@ public struct MemoryPlanner: Sendable {
         return la.stateBytesPerLayer * Int64(o.slots)
     }
 
-    /// The worst-case compute graph buffer (REFERENCE.md: flash attention on vs off).
+    /// The worst-case compute graph buffer (llama.cpp's worst-case graph, flash attention on or off).
     public func computeBytes(_ o: PlanOptions) -> Int64 {
         let a = architecture
         let maxCells = (0..<a.layers).map { cells(layer: $0, o) }.max() ?? 0
         let windowCells = (0..<a.layers).first { a.kind(ofLayer: $0) == .local }.map { cells(layer: $0, o) } ?? 0
-        let shape = ComputeBufferMemo.Shape(cells: maxCells, tokens: min(o.context.count, o.ubatch), windowCells: windowCells,
-                                            flashAttention: o.flashAttention, kvType: o.kvType)
+        let shape = ComputeBufferMemo.Shape(
+            cells: maxCells, tokens: min(o.context.count, o.ubatch), windowCells: windowCells,
+            flashAttention: o.flashAttention, kvType: o.kvType)
         let graph = { LlamaGraph.build(a, o, cells: maxCells)?.allocate() }
         if let bytes = memo.map({ $0.bytes(a, shape, graph) }) ?? graph() {
             return bytes
@@ -284,8 +314,10 @@ public struct MemoryPlanner: Sendable {
         // allocator fits the copy into a freed block. Measured with llama-fit-params on b11312:
         // Llama-3.1-8B (n_embd 4096) +8 MiB from 8192 cells on, none at 4096-7168; Llama-3.2-1B
         // (n_embd 2048) +4 MiB from 4096 on, none at 1024-3072.
-        if o.flashAttention, o.kvType.isQuantized, a.moe == nil, a.slidingWindow == nil, a.mla == nil, a.linearAttention == nil,
-           nKV >= 2 * Int64(a.hiddenSize) {
+        if o.flashAttention, o.kvType.isQuantized, a.moe == nil, a.slidingWindow == nil, a.mla == nil,
+            a.linearAttention == nil,
+            nKV >= 2 * Int64(a.hiddenSize)
+        {
             base += 4 * ub * Int64(a.hiddenSize)
         }
         // Gemma 4 (global layers of their own shape) under flash attention: one more f32
@@ -315,8 +347,13 @@ public struct MemoryPlanner: Sendable {
         init(_ planner: MemoryPlanner, _ o: PlanOptions) {
             let n = planner.architecture.layers
             cpuMoE = max(0, min(o.cpuMoELayers, n))
-            weights = [0]; kv = [0]; recurrent = [0]; experts = [0]
-            weights.reserveCapacity(n + 1); kv.reserveCapacity(n + 1); recurrent.reserveCapacity(n + 1)
+            weights = [0]
+            kv = [0]
+            recurrent = [0]
+            experts = [0]
+            weights.reserveCapacity(n + 1)
+            kv.reserveCapacity(n + 1)
+            recurrent.reserveCapacity(n + 1)
             for i in 0..<n {
                 weights.append(weights[i] + planner.weights.perLayer[i])
                 kv.append(kv[i] + planner.kvBytes(layer: i, o))
@@ -326,7 +363,8 @@ public struct MemoryPlanner: Sendable {
         }
         /// Routed-expert bytes of layers in `r` that `--n-cpu-moe` keeps in RAM.
         func cpuExperts(_ r: Range<Int>) -> Int64 {
-            let lo = min(r.lowerBound, cpuMoE), hi = min(r.upperBound, cpuMoE)
+            let lo = min(r.lowerBound, cpuMoE)
+            let hi = min(r.upperBound, cpuMoE)
             return experts[hi] - experts[lo]
         }
         /// Weights, KV and state of layers `r` into `m`.
@@ -355,7 +393,10 @@ public struct MemoryPlanner: Sendable {
                 let devices = gpuPlans(k: k, target, costs, compute: compute)
                 guard devices.allSatisfy(\.fits) else { continue }
                 let shared = pooledBytes(devices, target)
-                if shared > 0, shared + hostPlan(k: k, target, costs, compute: compute, output: output).memory.totalBytes > target.host.capacity.bytes {
+                if shared > 0,
+                    shared + hostPlan(k: k, target, costs, compute: compute, output: output).memory.totalBytes
+                        > target.host.capacity.bytes
+                {
                     continue
                 }
                 chosen = (k, devices)
@@ -369,12 +410,20 @@ public struct MemoryPlanner: Sendable {
         host.fits = pooled <= target.host.capacity.bytes
 
         let verdict: Verdict
-        if !host.fits { verdict = .none }
-        else if o.gpuOnly && !(k == n + 1 && costs.cpuExperts(0..<n) == 0) { verdict = .none }
-        else if k == n + 1 && costs.cpuExperts(0..<n) == 0 { verdict = .gpu }
-        else if k == n + 1 { verdict = .partial }  // every layer offloaded, some experts in RAM
-        else if k > 0 { verdict = .partial }
-        else { verdict = .ram }
+        if !host.fits {
+            verdict = .none
+        } else if o.gpuOnly && !(k == n + 1 && costs.cpuExperts(0..<n) == 0) {
+            verdict = .none
+        } else if k == n + 1 && costs.cpuExperts(0..<n) == 0 {
+            verdict = .gpu
+        } else if k == n + 1 {
+            verdict = .partial
+        }  // every layer offloaded, some experts in RAM
+        else if k > 0 {
+            verdict = .partial
+        } else {
+            verdict = .ram
+        }
 
         let all = [host] + gpuDevices
         let total = all.reduce(MemoryBreakdown()) { $0 + $1.memory }
@@ -402,7 +451,9 @@ public struct MemoryPlanner: Sendable {
         var assigned = 0
         for (j, g) in target.gpus.enumerated() {
             let isLast = j == target.gpus.count - 1
-            let share = isLast ? layersOnGPU - assigned
+            let share =
+                isLast
+                ? layersOnGPU - assigned
                 : Int((Double(layersOnGPU) * Double(max(g.capacity.bytes, 1)) / Double(totalCapacity)).rounded())
             let count = max(0, min(share, layersOnGPU - assigned))
             assigned += count
@@ -415,10 +466,13 @@ public struct MemoryPlanner: Sendable {
                 m.computeBytes = compute
                 m.overheadBytes = g.backend.overhead.bytes
             }
-            plans.append(DevicePlan(id: g.id, kind: g.kind, name: g.name, backend: g.backend, capacityBytes: g.capacity.bytes, memory: m,
-                                    firstLayer: start, layerCount: count, holdsOutputLayer: holdsOutput,
-                                    sharesHostMemory: g.sharesHostMemory,
-                                    fits: m.totalBytes <= g.capacity.bytes))
+            plans.append(
+                DevicePlan(
+                    id: g.id, kind: g.kind, name: g.name, backend: g.backend, capacityBytes: g.capacity.bytes,
+                    memory: m,
+                    firstLayer: start, layerCount: count, holdsOutputLayer: holdsOutput,
+                    sharesHostMemory: g.sharesHostMemory,
+                    fits: m.totalBytes <= g.capacity.bytes))
             start += count
         }
         return plans
@@ -426,7 +480,9 @@ public struct MemoryPlanner: Sendable {
 
     /// What stays in host RAM: token embeddings, layers not offloaded, the output layer unless
     /// offloaded, the logits buffer, and the CPU compute buffer when the CPU computes layers.
-    private func hostPlan(k: Int, _ target: PlanTarget, _ costs: LayerCosts, compute: Int64, output: Int64) -> DevicePlan {
+    private func hostPlan(k: Int, _ target: PlanTarget, _ costs: LayerCosts, compute: Int64, output: Int64)
+        -> DevicePlan
+    {
         let n = architecture.layers
         let cpuLayers = n - min(k, n)
         var m = MemoryBreakdown()
@@ -442,9 +498,11 @@ public struct MemoryPlanner: Sendable {
         m.outputBytes = output
         if !outputOnGPU { m.computeBytes = compute }
         m.overheadBytes = Backend.cpu.overhead.bytes
-        return DevicePlan(id: target.host.id, kind: .host, name: target.host.name, backend: .cpu, capacityBytes: target.host.capacity.bytes,
-                          memory: m, firstLayer: 0, layerCount: cpuLayers, holdsOutputLayer: !outputOnGPU,
-                          sharesHostMemory: true, fits: true)
+        return DevicePlan(
+            id: target.host.id, kind: .host, name: target.host.name, backend: .cpu,
+            capacityBytes: target.host.capacity.bytes,
+            memory: m, firstLayer: 0, layerCount: cpuLayers, holdsOutputLayer: !outputOnGPU,
+            sharesHostMemory: true, fits: true)
     }
 
     /// For a MoE model that does not fit on the GPUs: the fewest layers whose routed experts must
@@ -460,7 +518,8 @@ public struct MemoryPlanner: Sendable {
             return p.gpuLayers == n + 1 && p.verdict != .none
         }
         guard allOffloaded(n) else { return nil }
-        var lo = 0, hi = n  // allOffloaded(hi) holds
+        var lo = 0
+        var hi = n  // allOffloaded(hi) holds
         while lo + 1 < hi {
             let mid = (lo + hi) / 2
             if allOffloaded(mid) { hi = mid } else { lo = mid }
@@ -473,7 +532,9 @@ public struct MemoryPlanner: Sendable {
 
     func hostOnlyTotal(_ o: PlanOptions, compute: Int64) -> Int64 {
         var total = weights.tokenEmbedding + (architecture.tiedEmbeddings ? 0 : weights.outputLayer)
-        for i in 0..<architecture.layers { total += weights.perLayer[i] + kvBytes(layer: i, o) + recurrentBytes(layer: i, o) }
+        for i in 0..<architecture.layers {
+            total += weights.perLayer[i] + kvBytes(layer: i, o) + recurrentBytes(layer: i, o)
+        }
         total += compute + outputBytes(o) + Backend.cpu.overhead.bytes
         return total
     }
@@ -505,7 +566,8 @@ public struct MemoryPlanner: Sendable {
         }
         /// The largest unit in lo..<hi that passes, given that lo passes and hi fails.
         func largest(from lo: Int, below hi: Int, _ passes: (Int) -> Bool) -> Int {
-            var lo = lo, hi = hi
+            var lo = lo
+            var hi = hi
             while lo + 1 < hi {
                 let mid = (lo + hi) / 2
                 if passes(mid) { lo = mid } else { hi = mid }
@@ -529,7 +591,10 @@ public struct MemoryPlanner: Sendable {
         while lo == 1, lo < hi - 1 {
             let probe = max(lo, hi - step)
             if probe == lo { break }
-            if ok(probe, compute: nil) { lo = probe; break }
+            if ok(probe, compute: nil) {
+                lo = probe
+                break
+            }
             hi = probe
             step *= 2
         }

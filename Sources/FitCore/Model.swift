@@ -13,11 +13,22 @@ public struct CatalogModel: Codable, Sendable, Equatable, Identifiable {
     /// Safetensors downloads (MLX, AWQ/GPTQ, FP8, MXFP4, the BF16 original) for vLLM and MLX.
     public var builds: [SafetensorsBuild]
 
-    public init(id: String, name: String, family: String, released: String, license: String, aliases: [String],
-                sources: [String], notes: String?, architecture: ModelArchitecture, quants: [QuantBuild], builds: [SafetensorsBuild] = []) {
-        self.id = id; self.name = name; self.family = family; self.released = released; self.license = license
-        self.aliases = aliases; self.sources = sources; self.notes = notes; self.architecture = architecture
-        self.quants = quants; self.builds = builds
+    public init(
+        id: String, name: String, family: String, released: String, license: String, aliases: [String],
+        sources: [String], notes: String?, architecture: ModelArchitecture, quants: [QuantBuild],
+        builds: [SafetensorsBuild] = []
+    ) {
+        self.id = id
+        self.name = name
+        self.family = family
+        self.released = released
+        self.license = license
+        self.aliases = aliases
+        self.sources = sources
+        self.notes = notes
+        self.architecture = architecture
+        self.quants = quants
+        self.builds = builds
     }
 
     /// The safetensors build a name asks for: its repo id ("mlx-community/Qwen3-32B-4bit") or its
@@ -38,8 +49,11 @@ public struct CatalogModel: Codable, Sendable, Equatable, Identifiable {
 
     /// The weights of one build: the published file size when known, else the recipe.
     public func weights(_ scheme: QuantScheme, tensors: [TensorShape]? = nil) -> WeightLayout {
-        let layout = WeightLayout(architecture: architecture, scheme: scheme, tensors: tensors ?? TensorLayout(architecture).tensors)
-        if let published = quants.first(where: { $0.scheme == scheme })?.bytes { return layout.scaled(toFileBytes: published) }
+        let layout = WeightLayout(
+            architecture: architecture, scheme: scheme, tensors: tensors ?? TensorLayout(architecture).tensors)
+        if let published = quants.first(where: { $0.scheme == scheme })?.bytes {
+            return layout.scaled(toFileBytes: published)
+        }
         return layout
     }
 
@@ -62,7 +76,11 @@ public struct SafetensorsBuild: Codable, Sendable, Equatable {
     public var source: String
     public var notes: String?
     public init(format: String, repo: String, bytes: Int64? = nil, source: String, notes: String? = nil) {
-        self.format = format; self.repo = repo; self.bytes = bytes; self.source = source; self.notes = notes
+        self.format = format
+        self.repo = repo
+        self.bytes = bytes
+        self.source = source
+        self.notes = notes
     }
 
     /// The runtime that loads it: MLX builds run in MLX, the rest in vLLM (or transformers).
@@ -75,6 +93,8 @@ public struct QuantBuild: Codable, Sendable, Equatable {
     public var bytes: Int64?
     public var source: String?
     public init(scheme: QuantScheme, bytes: Int64? = nil, source: String? = nil) {
-        self.scheme = scheme; self.bytes = bytes; self.source = source
+        self.scheme = scheme
+        self.bytes = bytes
+        self.source = source
     }
 }

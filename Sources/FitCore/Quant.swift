@@ -1,15 +1,41 @@
 /// ggml tensor types and llama.cpp's named quantization mixes.
-/// Source: llama.cpp ggml/src/ggml.c type traits and src/llama-quant.cpp (see REFERENCE.md section 1).
+/// Source: llama.cpp ggml/src/ggml.c type traits and src/llama-quant.cpp.
 
 /// A ggml storage type: elements per block and bytes per block.
 public enum GGMLType: String, CaseIterable, Sendable, Codable {
-    case f32 = "F32", f16 = "F16", bf16 = "BF16"
-    case q4_0 = "Q4_0", q4_1 = "Q4_1", q5_0 = "Q5_0", q5_1 = "Q5_1", q8_0 = "Q8_0"
-    case q2_K = "Q2_K", q3_K = "Q3_K", q4_K = "Q4_K", q5_K = "Q5_K", q6_K = "Q6_K", q8_K = "Q8_K"
-    case iq1_S = "IQ1_S", iq1_M = "IQ1_M", iq2_XXS = "IQ2_XXS", iq2_XS = "IQ2_XS", iq2_S = "IQ2_S"
-    case iq3_XXS = "IQ3_XXS", iq3_S = "IQ3_S", iq4_NL = "IQ4_NL", iq4_XS = "IQ4_XS"
-    case tq1_0 = "TQ1_0", tq2_0 = "TQ2_0", mxfp4 = "MXFP4", nvfp4 = "NVFP4"
-    case q8_1 = "Q8_1", i8 = "I8", i16 = "I16", i32 = "I32", i64 = "I64", f64 = "F64"
+    case f32 = "F32"
+    case f16 = "F16"
+    case bf16 = "BF16"
+    case q4_0 = "Q4_0"
+    case q4_1 = "Q4_1"
+    case q5_0 = "Q5_0"
+    case q5_1 = "Q5_1"
+    case q8_0 = "Q8_0"
+    case q2_K = "Q2_K"
+    case q3_K = "Q3_K"
+    case q4_K = "Q4_K"
+    case q5_K = "Q5_K"
+    case q6_K = "Q6_K"
+    case q8_K = "Q8_K"
+    case iq1_S = "IQ1_S"
+    case iq1_M = "IQ1_M"
+    case iq2_XXS = "IQ2_XXS"
+    case iq2_XS = "IQ2_XS"
+    case iq2_S = "IQ2_S"
+    case iq3_XXS = "IQ3_XXS"
+    case iq3_S = "IQ3_S"
+    case iq4_NL = "IQ4_NL"
+    case iq4_XS = "IQ4_XS"
+    case tq1_0 = "TQ1_0"
+    case tq2_0 = "TQ2_0"
+    case mxfp4 = "MXFP4"
+    case nvfp4 = "NVFP4"
+    case q8_1 = "Q8_1"
+    case i8 = "I8"
+    case i16 = "I16"
+    case i32 = "I32"
+    case i64 = "I64"
+    case f64 = "F64"
 
     /// ggml's numeric type ids, as stored in GGUF tensor tables (ggml.h `enum ggml_type`).
     static let byID: [UInt32: GGMLType] = [
@@ -87,11 +113,25 @@ public enum GGMLType: String, CaseIterable, Sendable, Codable {
 
 /// A named quantization as people download it ("Q4_K_M"): a recipe that picks a type per tensor.
 public enum QuantScheme: String, CaseIterable, Sendable, Codable {
-    case f32 = "F32", f16 = "F16", bf16 = "BF16", q8_0 = "Q8_0", q6_K = "Q6_K"
-    case q5_K_M = "Q5_K_M", q5_K_S = "Q5_K_S", q5_0 = "Q5_0", q5_1 = "Q5_1"
-    case q4_K_M = "Q4_K_M", q4_K_S = "Q4_K_S", q4_0 = "Q4_0", q4_1 = "Q4_1"
-    case q3_K_L = "Q3_K_L", q3_K_M = "Q3_K_M", q3_K_S = "Q3_K_S", q2_K = "Q2_K"
-    case iq4_XS = "IQ4_XS", iq4_NL = "IQ4_NL"
+    case f32 = "F32"
+    case f16 = "F16"
+    case bf16 = "BF16"
+    case q8_0 = "Q8_0"
+    case q6_K = "Q6_K"
+    case q5_K_M = "Q5_K_M"
+    case q5_K_S = "Q5_K_S"
+    case q5_0 = "Q5_0"
+    case q5_1 = "Q5_1"
+    case q4_K_M = "Q4_K_M"
+    case q4_K_S = "Q4_K_S"
+    case q4_0 = "Q4_0"
+    case q4_1 = "Q4_1"
+    case q3_K_L = "Q3_K_L"
+    case q3_K_M = "Q3_K_M"
+    case q3_K_S = "Q3_K_S"
+    case q2_K = "Q2_K"
+    case iq4_XS = "IQ4_XS"
+    case iq4_NL = "IQ4_NL"
     /// gpt-oss's native release: routed experts in MXFP4, everything else Q8_0 (ggml-org GGUFs).
     case mxfp4 = "MXFP4"
 

@@ -1,5 +1,5 @@
 /// llama.cpp's per-tensor quantization recipe (src/llama-quant.cpp, `llama_tensor_get_type`), for
-/// the named mixes `fit` knows. Facts in REFERENCE.md section 1; the code here is our own.
+/// the named mixes `fit` knows. Facts from llama.cpp's `src/llama-quant.cpp` (b11312); the code here is our own.
 struct QuantRecipe {
     let scheme: QuantScheme
     let architecture: ModelArchitecture
@@ -118,9 +118,14 @@ public struct WeightLayout: Sendable, Equatable {
         }
     }
 
-    public init(perLayer: [Int64], perLayerExperts: [Int64], tokenEmbedding: Int64, outputLayer: Int64, fileTensorBytes: Int64) {
-        self.perLayer = perLayer; self.perLayerExperts = perLayerExperts; self.tokenEmbedding = tokenEmbedding
-        self.outputLayer = outputLayer; self.fileTensorBytes = fileTensorBytes
+    public init(
+        perLayer: [Int64], perLayerExperts: [Int64], tokenEmbedding: Int64, outputLayer: Int64, fileTensorBytes: Int64
+    ) {
+        self.perLayer = perLayer
+        self.perLayerExperts = perLayerExperts
+        self.tokenEmbedding = tokenEmbedding
+        self.outputLayer = outputLayer
+        self.fileTensorBytes = fileTensorBytes
     }
 
     public init(architecture a: ModelArchitecture, scheme: QuantScheme) {
@@ -132,7 +137,10 @@ public struct WeightLayout: Sendable, Equatable {
         let recipe = QuantRecipe(scheme: scheme, architecture: a)
         var perLayer = [Int64](repeating: 0, count: a.layers)
         var experts = [Int64](repeating: 0, count: a.layers)
-        var embd: Int64 = 0, output: Int64 = 0, outputNorm: Int64 = 0, file: Int64 = 0
+        var embd: Int64 = 0
+        var output: Int64 = 0
+        var outputNorm: Int64 = 0
+        var file: Int64 = 0
         var vIndex = 0
         var repack = [Int64](repeating: 0, count: a.layers)
         var outRepack: Int64 = 0

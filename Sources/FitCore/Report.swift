@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The per-machine report (`fit report`): what the machine is, what runs on it at the contexts
@@ -21,10 +21,20 @@ public struct MachineReport: Codable, Sendable, Equatable {
     public var tiers: [TierEntry]
     public var launch: [Launch]
 
-    public init(generatedAt: String, fitVersion: String, catalogVersion: String, machine: Machine, contexts: [Int], fitMap: [ModelEntry],
-                doesNotFit: [String], tiers: [TierEntry], launch: [Launch]) {
-        self.generatedAt = generatedAt; self.fitVersion = fitVersion; self.catalogVersion = catalogVersion; self.machine = machine
-        self.contexts = contexts; self.fitMap = fitMap; self.doesNotFit = doesNotFit; self.tiers = tiers; self.launch = launch
+    public init(
+        generatedAt: String, fitVersion: String, catalogVersion: String, machine: Machine, contexts: [Int],
+        fitMap: [ModelEntry],
+        doesNotFit: [String], tiers: [TierEntry], launch: [Launch]
+    ) {
+        self.generatedAt = generatedAt
+        self.fitVersion = fitVersion
+        self.catalogVersion = catalogVersion
+        self.machine = machine
+        self.contexts = contexts
+        self.fitMap = fitMap
+        self.doesNotFit = doesNotFit
+        self.tiers = tiers
+        self.launch = launch
     }
 
     public struct Machine: Codable, Sendable, Equatable {
@@ -42,11 +52,25 @@ public struct MachineReport: Codable, Sendable, Equatable {
         public var facts: [FactLine]
         public var warnings: [String]
         public var measured: HardwareMeasurement?
-        public init(id: String, hostname: String?, cpu: String?, cores: Int?, threads: Int?, vectorExtensions: [String], ramBytes: Int64?,
-                    usableRAMBytes: Int64, containerLimitBytes: Int64?, gpus: [GPU], facts: [FactLine], warnings: [String], measured: HardwareMeasurement?) {
-            self.id = id; self.hostname = hostname; self.cpu = cpu; self.cores = cores; self.threads = threads; self.vectorExtensions = vectorExtensions
-            self.ramBytes = ramBytes; self.usableRAMBytes = usableRAMBytes; self.containerLimitBytes = containerLimitBytes; self.gpus = gpus
-            self.facts = facts; self.warnings = warnings; self.measured = measured
+        public init(
+            id: String, hostname: String?, cpu: String?, cores: Int?, threads: Int?, vectorExtensions: [String],
+            ramBytes: Int64?,
+            usableRAMBytes: Int64, containerLimitBytes: Int64?, gpus: [GPU], facts: [FactLine], warnings: [String],
+            measured: HardwareMeasurement?
+        ) {
+            self.id = id
+            self.hostname = hostname
+            self.cpu = cpu
+            self.cores = cores
+            self.threads = threads
+            self.vectorExtensions = vectorExtensions
+            self.ramBytes = ramBytes
+            self.usableRAMBytes = usableRAMBytes
+            self.containerLimitBytes = containerLimitBytes
+            self.gpus = gpus
+            self.facts = facts
+            self.warnings = warnings
+            self.measured = measured
         }
     }
     public struct GPU: Codable, Sendable, Equatable {
@@ -57,15 +81,28 @@ public struct MachineReport: Codable, Sendable, Equatable {
         public var bandwidthGBs: Double?
         public var sharesHostMemory: Bool
         public var driver: String?
-        public init(name: String, vendor: String, memoryBytes: Int64?, usableBytes: Int64, bandwidthGBs: Double?, sharesHostMemory: Bool, driver: String?) {
-            self.name = name; self.vendor = vendor; self.memoryBytes = memoryBytes; self.usableBytes = usableBytes; self.bandwidthGBs = bandwidthGBs
-            self.sharesHostMemory = sharesHostMemory; self.driver = driver
+        public init(
+            name: String, vendor: String, memoryBytes: Int64?, usableBytes: Int64, bandwidthGBs: Double?,
+            sharesHostMemory: Bool, driver: String?
+        ) {
+            self.name = name
+            self.vendor = vendor
+            self.memoryBytes = memoryBytes
+            self.usableBytes = usableBytes
+            self.bandwidthGBs = bandwidthGBs
+            self.sharesHostMemory = sharesHostMemory
+            self.driver = driver
         }
     }
     /// A probed fact with where it came from.
     public struct FactLine: Codable, Sendable, Equatable {
         public var name: String, value: String, source: String, status: String
-        public init(name: String, value: String, source: String, status: String) { self.name = name; self.value = value; self.source = source; self.status = status }
+        public init(name: String, value: String, source: String, status: String) {
+            self.name = name
+            self.value = value
+            self.source = source
+            self.status = status
+        }
     }
 
     public struct ModelEntry: Codable, Sendable, Equatable {
@@ -79,10 +116,19 @@ public struct MachineReport: Codable, Sendable, Equatable {
         public var maxContext: Int?
         public var maxContextQuant: String?
         public var cells: [Cell]
-        public init(model: String, name: String, family: String, parameters: Int64, activeParameters: Int64, contextWindow: Int,
-                    maxContext: Int?, maxContextQuant: String?, cells: [Cell]) {
-            self.model = model; self.name = name; self.family = family; self.parameters = parameters; self.activeParameters = activeParameters
-            self.contextWindow = contextWindow; self.maxContext = maxContext; self.maxContextQuant = maxContextQuant; self.cells = cells
+        public init(
+            model: String, name: String, family: String, parameters: Int64, activeParameters: Int64, contextWindow: Int,
+            maxContext: Int?, maxContextQuant: String?, cells: [Cell]
+        ) {
+            self.model = model
+            self.name = name
+            self.family = family
+            self.parameters = parameters
+            self.activeParameters = activeParameters
+            self.contextWindow = contextWindow
+            self.maxContext = maxContext
+            self.maxContextQuant = maxContextQuant
+            self.cells = cells
         }
     }
     /// The best build that fits at one context (nil quant: none fits).
@@ -93,9 +139,16 @@ public struct MachineReport: Codable, Sendable, Equatable {
         public var memoryBytes: Int64?
         public var decodeTokensPerSecond: Double?
         public var prefillTokensPerSecond: Double?
-        public init(context: Int, quant: String?, verdict: String, memoryBytes: Int64?, decodeTokensPerSecond: Double?, prefillTokensPerSecond: Double?) {
-            self.context = context; self.quant = quant; self.verdict = verdict; self.memoryBytes = memoryBytes
-            self.decodeTokensPerSecond = decodeTokensPerSecond; self.prefillTokensPerSecond = prefillTokensPerSecond
+        public init(
+            context: Int, quant: String?, verdict: String, memoryBytes: Int64?, decodeTokensPerSecond: Double?,
+            prefillTokensPerSecond: Double?
+        ) {
+            self.context = context
+            self.quant = quant
+            self.verdict = verdict
+            self.memoryBytes = memoryBytes
+            self.decodeTokensPerSecond = decodeTokensPerSecond
+            self.prefillTokensPerSecond = prefillTokensPerSecond
         }
     }
 
@@ -108,9 +161,18 @@ public struct MachineReport: Codable, Sendable, Equatable {
         public var bestLocal: Pick?
         public var alternatives: [Pick]
         public var whatWouldChange: [String]
-        public init(tier: String, name: String, contextTokens: Int, localAdequate: Bool, firstChoice: Pick?, bestLocal: Pick?, alternatives: [Pick], whatWouldChange: [String]) {
-            self.tier = tier; self.name = name; self.contextTokens = contextTokens; self.localAdequate = localAdequate; self.firstChoice = firstChoice
-            self.bestLocal = bestLocal; self.alternatives = alternatives; self.whatWouldChange = whatWouldChange
+        public init(
+            tier: String, name: String, contextTokens: Int, localAdequate: Bool, firstChoice: Pick?, bestLocal: Pick?,
+            alternatives: [Pick], whatWouldChange: [String]
+        ) {
+            self.tier = tier
+            self.name = name
+            self.contextTokens = contextTokens
+            self.localAdequate = localAdequate
+            self.firstChoice = firstChoice
+            self.bestLocal = bestLocal
+            self.alternatives = alternatives
+            self.whatWouldChange = whatWouldChange
         }
     }
     public struct Pick: Codable, Sendable, Equatable {
@@ -127,11 +189,24 @@ public struct MachineReport: Codable, Sendable, Equatable {
         public var costPerSuccessUSD: Double?
         /// "seed 002 Tier 1 basic: Config read: 3/3 [002_....txt]"
         public var evidence: [String]
-        public init(model: String, kind: String, quant: String?, provider: String?, adequate: Bool, expectedSuccess: Double, successLow: Double,
-                    successHigh: Double, minutesPerTask: Double?, costPerTaskUSD: Double?, costPerSuccessUSD: Double?, evidence: [String]) {
-            self.model = model; self.kind = kind; self.quant = quant; self.provider = provider; self.adequate = adequate
-            self.expectedSuccess = expectedSuccess; self.successLow = successLow; self.successHigh = successHigh; self.minutesPerTask = minutesPerTask
-            self.costPerTaskUSD = costPerTaskUSD; self.costPerSuccessUSD = costPerSuccessUSD; self.evidence = evidence
+        public init(
+            model: String, kind: String, quant: String?, provider: String?, adequate: Bool, expectedSuccess: Double,
+            successLow: Double,
+            successHigh: Double, minutesPerTask: Double?, costPerTaskUSD: Double?, costPerSuccessUSD: Double?,
+            evidence: [String]
+        ) {
+            self.model = model
+            self.kind = kind
+            self.quant = quant
+            self.provider = provider
+            self.adequate = adequate
+            self.expectedSuccess = expectedSuccess
+            self.successLow = successLow
+            self.successHigh = successHigh
+            self.minutesPerTask = minutesPerTask
+            self.costPerTaskUSD = costPerTaskUSD
+            self.costPerSuccessUSD = costPerSuccessUSD
+            self.evidence = evidence
         }
     }
 
@@ -148,10 +223,22 @@ public struct MachineReport: Codable, Sendable, Equatable {
         public var mlx: String?
         /// Estimated decode tokens/s at growing depths of context.
         public var speedByDepth: [SpeedPoint]
-        public init(model: String, quant: String, context: Int, verdict: String, memory: Memory, devices: [Device], llamaServer: String,
-                    ollamaModelfile: String, vllm: String?, mlx: String?, speedByDepth: [SpeedPoint]) {
-            self.model = model; self.quant = quant; self.context = context; self.verdict = verdict; self.memory = memory; self.devices = devices
-            self.llamaServer = llamaServer; self.ollamaModelfile = ollamaModelfile; self.vllm = vllm; self.mlx = mlx; self.speedByDepth = speedByDepth
+        public init(
+            model: String, quant: String, context: Int, verdict: String, memory: Memory, devices: [Device],
+            llamaServer: String,
+            ollamaModelfile: String, vllm: String?, mlx: String?, speedByDepth: [SpeedPoint]
+        ) {
+            self.model = model
+            self.quant = quant
+            self.context = context
+            self.verdict = verdict
+            self.memory = memory
+            self.devices = devices
+            self.llamaServer = llamaServer
+            self.ollamaModelfile = ollamaModelfile
+            self.vllm = vllm
+            self.mlx = mlx
+            self.speedByDepth = speedByDepth
         }
 
         /// What the build is measured against: its GPUs when it fits on them, else every device it uses.
@@ -162,10 +249,14 @@ public struct MachineReport: Codable, Sendable, Equatable {
         }
     }
     public struct Memory: Codable, Sendable, Equatable {
-        public var weightsBytes: Int64, kvCacheBytes: Int64, computeBytes: Int64, overheadBytes: Int64, totalBytes: Int64
+        public var weightsBytes: Int64, kvCacheBytes: Int64, computeBytes: Int64, overheadBytes: Int64,
+            totalBytes: Int64
         public init(_ m: MemoryBreakdown) {
-            weightsBytes = m.weightsBytes; kvCacheBytes = m.kvCacheBytes + m.recurrentStateBytes; computeBytes = m.computeBytes + m.outputBytes
-            overheadBytes = m.overheadBytes; totalBytes = m.totalBytes
+            weightsBytes = m.weightsBytes
+            kvCacheBytes = m.kvCacheBytes + m.recurrentStateBytes
+            computeBytes = m.computeBytes + m.outputBytes
+            overheadBytes = m.overheadBytes
+            totalBytes = m.totalBytes
         }
     }
     public struct Device: Codable, Sendable, Equatable {
@@ -173,12 +264,18 @@ public struct MachineReport: Codable, Sendable, Equatable {
         /// Host RAM (false: a GPU, including a unified-memory one).
         public var host: Bool
         public init(name: String, capacityBytes: Int64, usedBytes: Int64, host: Bool) {
-            self.name = name; self.capacityBytes = capacityBytes; self.usedBytes = usedBytes; self.host = host
+            self.name = name
+            self.capacityBytes = capacityBytes
+            self.usedBytes = usedBytes
+            self.host = host
         }
     }
     public struct SpeedPoint: Codable, Sendable, Equatable {
         public var depth: Int, decodeTokensPerSecond: Double
-        public init(depth: Int, decodeTokensPerSecond: Double) { self.depth = depth; self.decodeTokensPerSecond = decodeTokensPerSecond }
+        public init(depth: Int, decodeTokensPerSecond: Double) {
+            self.depth = depth
+            self.decodeTokensPerSecond = decodeTokensPerSecond
+        }
     }
 }
 
@@ -191,13 +288,17 @@ public enum LaunchText {
 
     /// vLLM serves the whole model on GPUs (no CPU offload): a command only when it fits there.
     public static func vllm(repo: String, context: Int, gpus: Int) -> String {
-        "vllm serve \(repo) --max-model-len \(context) --gpu-memory-utilization 0.90" + (gpus > 1 ? " --tensor-parallel-size \(gpus)" : "")
+        "vllm serve \(repo) --max-model-len \(context) --gpu-memory-utilization 0.90"
+            + (gpus > 1 ? " --tensor-parallel-size \(gpus)" : "")
     }
 
     public static func mlx(repo: String) -> String { "mlx_lm.server --model \(repo)" }
 
     /// Rounds to `digits` decimals, so reports compare equal across runs and platforms.
     public static func round(_ x: Double?, _ digits: Int = 1) -> Double? {
-        x.map { let f = pow(10, Double(digits)); return ($0 * f).rounded() / f }
+        x.map {
+            let f = pow(10, Double(digits))
+            return ($0 * f).rounded() / f
+        }
     }
 }

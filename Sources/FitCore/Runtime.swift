@@ -1,4 +1,4 @@
-/// Runtime presets: each runtime's real defaults (REFERENCE.md section 1, "Defaults that change the answer").
+/// Runtime presets: each runtime's real defaults (llama-server's `common/arg.cpp`, Ollama's `envconfig`, vLLM's engine arguments, mlx-lm's server).
 public enum Runtime: String, Sendable, CaseIterable, Codable {
     case llamaCpp = "llama.cpp"
     case ollama

@@ -1,12 +1,12 @@
 /// Weights of Hugging Face (safetensors) builds, for vLLM and MLX: bytes per tensor by format.
-/// Facts: REFERENCE.md section 1 (FP16/BF16 16 bpw, FP8 about 8, AWQ/GPTQ 4-bit g128 about 4.16,
+/// Facts from the formats' published layouts (FP16/BF16 16 bpw, FP8 about 8, AWQ/GPTQ 4-bit g128 about 4.16,
 /// MLX affine 4-bit g64 4.5, MXFP4 4.25; embeddings and lm_head usually stay 16-bit, MLX quantizes them).
 public enum SafetensorsFormat: Sendable, Equatable {
-    case float(bytes: Int)                 // bf16/f16: 2, f32: 4
-    case fp8                               // 1 byte + one f32 scale per 128x128 block
+    case float(bytes: Int)  // bf16/f16: 2, f32: 4
+    case fp8  // 1 byte + one f32 scale per 128x128 block
     case groupwise(bits: Int, group: Int)  // AWQ/GPTQ: f16 scale + packed zero per group
-    case mlx(bits: Int, group: Int)        // affine: f16 scale and bias per group, embeddings too
-    case mxfp4                             // gpt-oss: routed experts in MXFP4, the rest bf16
+    case mlx(bits: Int, group: Int)  // affine: f16 scale and bias per group, embeddings too
+    case mxfp4  // gpt-oss: routed experts in MXFP4, the rest bf16
 
     public var name: String {
         switch self {
@@ -51,18 +51,26 @@ extension WeightLayout {
     public init(architecture a: ModelArchitecture, format: SafetensorsFormat) {
         var perLayer = [Int64](repeating: 0, count: a.layers)
         var experts = [Int64](repeating: 0, count: a.layers)
-        var embd: Int64 = 0, output: Int64 = 0, other: Int64 = 0, file: Int64 = 0
+        var embd: Int64 = 0
+        var output: Int64 = 0
+        var other: Int64 = 0
+        var file: Int64 = 0
         for t in TensorLayout(a).tensors {
             let bytes = Int64((Double(t.elements) * format.bits(t) / 8).rounded(.up))
             file += bytes
             if let l = t.layer {
                 perLayer[l] += bytes
                 if t.role.isRoutedExpert { experts[l] += bytes }
-            } else if t.role == .tokenEmbedding { embd = bytes }
-            else if t.role == .output { output = bytes }
-            else { other += bytes }
+            } else if t.role == .tokenEmbedding {
+                embd = bytes
+            } else if t.role == .output {
+                output = bytes
+            } else {
+                other += bytes
+            }
         }
-        self.init(perLayer: perLayer, perLayerExperts: experts, tokenEmbedding: embd,
-                  outputLayer: (a.tiedEmbeddings ? embd : output) + other, fileTensorBytes: file)
+        self.init(
+            perLayer: perLayer, perLayerExperts: experts, tokenEmbedding: embd,
+            outputLayer: (a.tiedEmbeddings ? embd : output) + other, fileTensorBytes: file)
     }
 }

@@ -14,7 +14,11 @@ public struct ComputeDevice: Sendable, Equatable {
     /// of each one's peak (Intel's Arc drivers, AMD's and NVIDIA's differ by 2-4x in prefill).
     public var vendor: GPUVendor?
     public init(bandwidthGBs: Double, fp16TFLOPS: Double, backend: Backend, dies: Int = 1, vendor: GPUVendor? = nil) {
-        self.bandwidthGBs = bandwidthGBs; self.fp16TFLOPS = fp16TFLOPS; self.backend = backend; self.dies = dies; self.vendor = vendor
+        self.bandwidthGBs = bandwidthGBs
+        self.fp16TFLOPS = fp16TFLOPS
+        self.backend = backend
+        self.dies = dies
+        self.vendor = vendor
     }
 }
 
@@ -34,18 +38,26 @@ public struct ThroughputCalibration: Sendable, Equatable, Codable {
         /// so each expert multiplies a fraction of the batch, far from the dense kernels' peak.
         public var prefillEfficiencyMoE: Double?
         public var rows: Int
-        public init(decodeEfficiency: Double, decodeLatencyPerLayerUs: Double, prefillEfficiency: Double,
-                    prefillEfficiencyQuantized: Double? = nil, prefillEfficiencyMoE: Double? = nil, rows: Int) {
-            self.decodeEfficiency = decodeEfficiency; self.decodeLatencyPerLayerUs = decodeLatencyPerLayerUs
-            self.prefillEfficiency = prefillEfficiency; self.prefillEfficiencyQuantized = prefillEfficiencyQuantized
-            self.prefillEfficiencyMoE = prefillEfficiencyMoE; self.rows = rows
+        public init(
+            decodeEfficiency: Double, decodeLatencyPerLayerUs: Double, prefillEfficiency: Double,
+            prefillEfficiencyQuantized: Double? = nil, prefillEfficiencyMoE: Double? = nil, rows: Int
+        ) {
+            self.decodeEfficiency = decodeEfficiency
+            self.decodeLatencyPerLayerUs = decodeLatencyPerLayerUs
+            self.prefillEfficiency = prefillEfficiency
+            self.prefillEfficiencyQuantized = prefillEfficiencyQuantized
+            self.prefillEfficiencyMoE = prefillEfficiencyMoE
+            self.rows = rows
         }
     }
     public var byBackend: [String: Terms]
     /// Used for a backend without measurements of its own.
     public var pooled: Terms
 
-    public init(byBackend: [String: Terms], pooled: Terms) { self.byBackend = byBackend; self.pooled = pooled }
+    public init(byBackend: [String: Terms], pooled: Terms) {
+        self.byBackend = byBackend
+        self.pooled = pooled
+    }
     public func terms(_ b: Backend) -> Terms { byBackend[b.rawValue] ?? pooled }
     /// Multi-die parts have terms of their own where measured ("metal/multi-die").
     public func terms(_ d: ComputeDevice) -> Terms {
@@ -93,7 +105,8 @@ public struct TokenWork: Sendable, Equatable {
         guard n > 0, k > 0 else { return 0 }
         let activeShare = architecture.moe.map { Double($0.activeExperts) / Double($0.experts) } ?? 1
         let firstOnGPU = n - min(k, n)
-        var gpu = 0.0, all = 0.0
+        var gpu = 0.0
+        var all = 0.0
         for i in 0..<n {
             let experts = Double(weights.perLayerExperts[i]) * activeShare
             let rest = Double(weights.perLayer[i]) - Double(weights.perLayerExperts[i])
@@ -119,7 +132,11 @@ public struct TokenWork: Sendable, Equatable {
         let firstOnGPU = n - min(max(k, 0), n)
         var bytes: Int64 = 0
         for i in 0..<n {
-            if i < firstOnGPU { bytes += weights.perLayer[i] } else if i < cpuMoELayers { bytes += weights.perLayerExperts[i] }
+            if i < firstOnGPU {
+                bytes += weights.perLayer[i]
+            } else if i < cpuMoELayers {
+                bytes += weights.perLayerExperts[i]
+            }
         }
         if k < totalLayers { bytes += weights.outputLayer }
         return bytes
@@ -138,8 +155,11 @@ public struct TokenWork: Sendable, Equatable {
             }
             guard cells > 0 else { continue }
             let perCell: Int64
-            if let m = a.mla { perCell = Int64(m.kvLoraRank + m.qkRopeHeadDim) * 2 }
-            else { perCell = Int64(a.kvHeads(layer: i) * (a.headDim(layer: i) + a.vHeadDim(layer: i))) * 2 }
+            if let m = a.mla {
+                perCell = Int64(m.kvLoraRank + m.qkRopeHeadDim) * 2
+            } else {
+                perCell = Int64(a.kvHeads(layer: i) * (a.headDim(layer: i) + a.vHeadDim(layer: i))) * 2
+            }
             bytes += Double(cells) * Double(perCell)
         }
         return bytes
@@ -171,20 +191,27 @@ public struct TokenWork: Sendable, Equatable {
 public enum ThroughputEstimator {
     /// Decode tokens/s with `depth` tokens already in the context, on one device (or a layer split
     /// over identical devices, which runs its parts one after another).
-    public static func decode(_ work: TokenWork, on d: ComputeDevice, depth: Int, calibration: ThroughputCalibration) -> Double? {
+    public static func decode(_ work: TokenWork, on d: ComputeDevice, depth: Int, calibration: ThroughputCalibration)
+        -> Double?
+    {
         guard d.bandwidthGBs > 0 else { return nil }
         let t = calibration.terms(d)
         let bytes = work.activeWeightBytes + work.kvBytesRead(depth: depth)
-        let seconds = bytes / (t.decodeEfficiency * d.bandwidthGBs * 1e9) + t.decodeLatencyPerLayerUs * 1e-6 * Double(work.architecture.layers)
+        let seconds =
+            bytes / (t.decodeEfficiency * d.bandwidthGBs * 1e9) + t.decodeLatencyPerLayerUs * 1e-6
+            * Double(work.architecture.layers)
         return seconds > 0 ? 1 / seconds : nil
     }
 
     /// Prefill tokens/s for a prompt of `prompt` tokens after `depth` tokens of context.
-    public static func prefill(_ work: TokenWork, activeParameters: Double, on d: ComputeDevice, prompt: Int, depth: Int,
-                               calibration: ThroughputCalibration) -> Double? {
+    public static func prefill(
+        _ work: TokenWork, activeParameters: Double, on d: ComputeDevice, prompt: Int, depth: Int,
+        calibration: ThroughputCalibration
+    ) -> Double? {
         guard d.fp16TFLOPS > 0 else { return nil }
         let t = calibration.terms(d)
-        let flops = work.prefillFLOPs(averageDepth: Double(depth) + Double(prompt) / 2, activeParameters: activeParameters)
+        let flops = work.prefillFLOPs(
+            averageDepth: Double(depth) + Double(prompt) / 2, activeParameters: activeParameters)
         let dense = work.quantized ? (t.prefillEfficiencyQuantized ?? t.prefillEfficiency) : t.prefillEfficiency
         let eff = work.architecture.moe != nil ? (t.prefillEfficiencyMoE ?? dense) : dense
         return eff * d.fp16TFLOPS * 1e12 / flops
@@ -194,16 +221,26 @@ public enum ThroughputEstimator {
     /// them one after the other, so each one's share of the bytes goes at its own bandwidth and
     /// the times add up; prefill likewise with each one's FLOPs. `parts` are (device, share of the
     /// layers' bytes); shares sum to 1. Identical cards give the one-device answer.
-    public static func split(_ work: TokenWork, activeParameters: Double, parts: [(device: ComputeDevice, share: Double)], decodeDepth: Int,
-                             prefillPrompt: Int, prefillDepth: Int, calibration: ThroughputCalibration) -> (decode: Double?, prefill: Double?) {
-        guard !parts.isEmpty, parts.allSatisfy({ $0.device.bandwidthGBs > 0 && $0.device.fp16TFLOPS > 0 }) else { return (nil, nil) }
+    public static func split(
+        _ work: TokenWork, activeParameters: Double, parts: [(device: ComputeDevice, share: Double)], decodeDepth: Int,
+        prefillPrompt: Int, prefillDepth: Int, calibration: ThroughputCalibration
+    ) -> (decode: Double?, prefill: Double?) {
+        guard !parts.isEmpty, parts.allSatisfy({ $0.device.bandwidthGBs > 0 && $0.device.fp16TFLOPS > 0 }) else {
+            return (nil, nil)
+        }
         let bytes = work.activeWeightBytes + work.kvBytesRead(depth: decodeDepth)
-        var decodeSeconds = 0.0, prefillSeconds = 0.0
+        var decodeSeconds = 0.0
+        var prefillSeconds = 0.0
         for (d, share) in parts {
             let t = calibration.terms(d)
-            decodeSeconds += bytes * share / (t.decodeEfficiency * d.bandwidthGBs * 1e9)
+            decodeSeconds +=
+                bytes * share / (t.decodeEfficiency * d.bandwidthGBs * 1e9)
                 + t.decodeLatencyPerLayerUs * 1e-6 * Double(work.architecture.layers) * share
-            guard let p = prefill(work, activeParameters: activeParameters, on: d, prompt: prefillPrompt, depth: prefillDepth, calibration: calibration) else { return (nil, nil) }
+            guard
+                let p = prefill(
+                    work, activeParameters: activeParameters, on: d, prompt: prefillPrompt, depth: prefillDepth,
+                    calibration: calibration)
+            else { return (nil, nil) }
             prefillSeconds += share / p
         }
         return (decodeSeconds > 0 ? 1 / decodeSeconds : nil, prefillSeconds > 0 ? 1 / prefillSeconds : nil)
@@ -218,16 +255,23 @@ public enum ThroughputEstimator {
     /// side's bandwidth (llama.cpp runs a layer where its weights are).
     /// `kvGPUShare`: the share of the KV cache on GPUs (its layers' share), when it differs from the
     /// weights' share (`--n-cpu-moe` moves experts to RAM, never the KV cache). Nil: the same.
-    public static func decodeOffloaded(_ work: TokenWork, gpuShare: Double, kvGPUShare: Double? = nil, gpu: ComputeDevice?, host: HostSpeed, depth: Int,
-                                       calibration: ThroughputCalibration) -> Double? {
-        let weights = work.activeWeightBytes, kv = work.kvBytesRead(depth: depth)
+    public static func decodeOffloaded(
+        _ work: TokenWork, gpuShare: Double, kvGPUShare: Double? = nil, gpu: ComputeDevice?, host: HostSpeed,
+        depth: Int,
+        calibration: ThroughputCalibration
+    ) -> Double? {
+        let weights = work.activeWeightBytes
+        let kv = work.kvBytesRead(depth: depth)
         let kvShare = kvGPUShare ?? gpuShare
         let cpuTerms = calibration.terms(.cpu)
-        var seconds = (weights * (1 - gpuShare) + kv * (1 - kvShare)) / (cpuTerms.decodeEfficiency * host.bandwidthGBs * 1e9)
+        var seconds =
+            (weights * (1 - gpuShare) + kv * (1 - kvShare)) / (cpuTerms.decodeEfficiency * host.bandwidthGBs * 1e9)
         if gpuShare > 0 || kvShare > 0 {
             guard let gpu, gpu.bandwidthGBs > 0 else { return nil }
             let t = calibration.terms(gpu)
-            seconds += (weights * gpuShare + kv * kvShare) / (t.decodeEfficiency * gpu.bandwidthGBs * 1e9) + t.decodeLatencyPerLayerUs * 1e-6 * Double(work.architecture.layers)
+            seconds +=
+                (weights * gpuShare + kv * kvShare) / (t.decodeEfficiency * gpu.bandwidthGBs * 1e9) + t
+                .decodeLatencyPerLayerUs * 1e-6 * Double(work.architecture.layers)
         }
         return seconds > 0 ? 1 / seconds : nil
     }
@@ -237,14 +281,21 @@ public enum ThroughputEstimator {
     /// RAM-resident weights to the GPU, copying the whole tensor over PCIe, so `streamedBytes` (every
     /// byte in RAM that a layer multiplies by, all routed experts included: a 512-token batch
     /// touches nearly all of them) crosses once per batch. Without one, the CPU computes at its own FLOPs.
-    public static func prefillOffloaded(_ work: TokenWork, activeParameters: Double, gpuShare: Double, streamedBytes: Double, batch: Int,
-                                        gpu: ComputeDevice?, host: HostSpeed, prompt: Int, depth: Int,
-                                        calibration: ThroughputCalibration) -> Double? {
-        let flops = work.prefillFLOPs(averageDepth: Double(depth) + Double(prompt) / 2, activeParameters: activeParameters)
+    public static func prefillOffloaded(
+        _ work: TokenWork, activeParameters: Double, gpuShare: Double, streamedBytes: Double, batch: Int,
+        gpu: ComputeDevice?, host: HostSpeed, prompt: Int, depth: Int,
+        calibration: ThroughputCalibration
+    ) -> Double? {
+        let flops = work.prefillFLOPs(
+            averageDepth: Double(depth) + Double(prompt) / 2, activeParameters: activeParameters)
         guard let gpu, gpu.fp16TFLOPS > 0, gpuShare > 0 else {
             return host.gflops > 0 ? host.gflops * 1e9 / flops : nil
         }
-        guard let onGPU = prefill(work, activeParameters: activeParameters, on: gpu, prompt: prompt, depth: depth, calibration: calibration) else { return nil }
+        guard
+            let onGPU = prefill(
+                work, activeParameters: activeParameters, on: gpu, prompt: prompt, depth: depth,
+                calibration: calibration)
+        else { return nil }
         let streamed = streamedBytes / (HostSpeed.pcieGBs * 1e9) / Double(max(1, batch))
         return 1 / (1 / onGPU + streamed)
     }
@@ -256,7 +307,11 @@ public struct HostSpeed: Sendable, Equatable, Codable {
     /// Sustained GFLOP/s llama.cpp reaches on the CPU's cores (prefill).
     public var gflops: Double
     public var measured: Bool
-    public init(bandwidthGBs: Double, gflops: Double, measured: Bool) { self.bandwidthGBs = bandwidthGBs; self.gflops = gflops; self.measured = measured }
+    public init(bandwidthGBs: Double, gflops: Double, measured: Bool) {
+        self.bandwidthGBs = bandwidthGBs
+        self.gflops = gflops
+        self.measured = measured
+    }
 
     /// PCIe 4.0 x16, achieved.
     public static let pcieGBs = 25.0

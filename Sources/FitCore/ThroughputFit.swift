@@ -20,7 +20,8 @@ public enum ThroughputFit {
     /// The backend a measurement names ("CUDA", "llama.cpp Metal", "ROCm/HIP+rocWMMA+FA", "Vulkan (RADV)").
     public static func backend(_ s: String) -> Backend? {
         let l = s.lowercased()
-        if l.contains("mlx") || l.contains("vllm") || l.contains("ollama") { return nil }  // other runtimes: not llama.cpp's kernels
+        // Other runtimes: not llama.cpp's kernels.
+        if l.contains("mlx") || l.contains("vllm") || l.contains("ollama") { return nil }
         if l.contains("cuda") { return .cuda }
         if l.contains("rocm") || l.contains("hip") { return .rocm }
         if l.contains("vulkan") { return .vulkan }
@@ -47,30 +48,40 @@ public enum ThroughputFit {
 
     /// Usable samples: a catalog model and quant the recipe knows, hardware from the table, a
     /// llama.cpp backend, and a model that fits in the device's memory (no partial offload).
-    public static func samples(_ rows: [ThroughputResult], models: [String: CatalogModel], hardware: [String: HardwareSpec]) -> [ThroughputSample] {
+    public static func samples(
+        _ rows: [ThroughputResult], models: [String: CatalogModel], hardware: [String: HardwareSpec]
+    ) -> [ThroughputSample] {
         var out: [ThroughputSample] = []
         var works: [String: (TokenWork, Double)] = [:]
         for r in rows {
             guard let mid = r.model, let m = models[mid], let hid = r.hardware, let h = hardware[hid],
-                  let q = r.quant.flatMap(QuantScheme.named), let b = backend(r.backend), let t = test(r.test),
-                  r.tokensPerSecond > 0, r.tokensPerSecond < 1e6 else { continue }
+                let q = r.quant.flatMap(QuantScheme.named), let b = backend(r.backend), let t = test(r.test),
+                r.tokensPerSecond > 0, r.tokensPerSecond < 1e6
+            else { continue }
             // A CPU-backend run on a machine the table lists by its GPU: the table's figures are the
             // GPU's, not the CPU's, so the row cannot test this estimator (`fit bench runtime` checks CPUs).
             if b == .cpu { continue }
             let key = mid + "/" + q.rawValue
             let (work, active): (TokenWork, Double)
-            if let cached = works[key] { (work, active) = cached } else {
+            if let cached = works[key] {
+                (work, active) = cached
+            } else {
                 let tensors = TensorLayout(m.architecture).tensors
-                let w = TokenWork(architecture: m.architecture, weights: m.weights(q, tensors: tensors), quantized: !q.isFloat)
+                let w = TokenWork(
+                    architecture: m.architecture, weights: m.weights(q, tensors: tensors), quantized: !q.isFloat)
                 (work, active) = (w, Double(m.architecture.activeParameters(tensors)))
                 works[key] = (work, active)
             }
             let memory = h.unifiedMemory ? h.memoryGB * 0.75 : h.deviceMemory.gib * Double(r.gpuCount ?? 1)
             guard Double(work.weights.fileTensorBytes) / 1_073_741_824 < memory else { continue }
-            out.append(ThroughputSample(kind: t.kind, backend: b, hardware: hid, work: work, activeParameters: active,
-                                        device: ComputeDevice(bandwidthGBs: h.bandwidthGBs, fp16TFLOPS: h.fp16TFLOPS, backend: b, dies: h.dies ?? 1, vendor: h.vendor),
-                                        depth: t.depth, prompt: t.kind == .prefill ? t.tokens : 0, measured: r.tokensPerSecond,
-                                        label: "\(m.id) \(q.rawValue) \(r.test) on \(h.name) (\(r.backend))", source: r.source))
+            out.append(
+                ThroughputSample(
+                    kind: t.kind, backend: b, hardware: hid, work: work, activeParameters: active,
+                    device: ComputeDevice(
+                        bandwidthGBs: h.bandwidthGBs, fp16TFLOPS: h.fp16TFLOPS, backend: b, dies: h.dies ?? 1,
+                        vendor: h.vendor),
+                    depth: t.depth, prompt: t.kind == .prefill ? t.tokens : 0, measured: r.tokensPerSecond,
+                    label: "\(m.id) \(q.rawValue) \(r.test) on \(h.name) (\(r.backend))", source: r.source))
         }
         return out
     }
@@ -99,10 +110,18 @@ public enum ThroughputFit {
 
     static func exponential(_ y: Double) -> Double {
         // e^y = (e^(y/2^k))^(2^k), with a short series for the small argument
-        var k = 0, z = y
-        while abs(z) > 0.5 { z /= 2; k += 1 }
-        var term = 1.0, sum = 1.0
-        for n in 1...20 { term *= z / Double(n); sum += term }
+        var k = 0
+        var z = y
+        while abs(z) > 0.5 {
+            z /= 2
+            k += 1
+        }
+        var term = 1.0
+        var sum = 1.0
+        for n in 1...20 {
+            term *= z / Double(n)
+            sum += term
+        }
         for _ in 0..<k { sum *= sum }
         return sum
     }
@@ -123,35 +142,49 @@ public enum ThroughputFit {
             }
             guard effs.count == dec.count, let e = median(effs) else { continue }
             let eff = min(max(e, 0.05), 1.0)
-            let err = median(dec.map { s in
-                let bytes = s.work.activeWeightBytes + s.work.kvBytesRead(depth: s.depth)
-                let pred = 1 / (bytes / (eff * s.device.bandwidthGBs * 1e9) + lat * 1e-6 * Double(s.work.architecture.layers))
-                return abs((pred / s.measured).logarithm)
-            }) ?? .infinity
+            let err =
+                median(
+                    dec.map { s in
+                        let bytes = s.work.activeWeightBytes + s.work.kvBytesRead(depth: s.depth)
+                        let pred =
+                            1
+                            / (bytes / (eff * s.device.bandwidthGBs * 1e9) + lat * 1e-6
+                                * Double(s.work.architecture.layers))
+                        return abs((pred / s.measured).logarithm)
+                    }) ?? .infinity
             if err < best.err { best = (eff, lat, err) }
         }
         func prefillEfficiency(_ rows: [ThroughputSample]) -> Double? {
-            shorth(rows.map { s in
-                s.measured * s.work.prefillFLOPs(averageDepth: Double(s.depth) + Double(s.prompt) / 2, activeParameters: s.activeParameters)
-                    / (s.device.fp16TFLOPS * 1e12)
-            }).map { min(max($0, 0.005), 1.0) }
+            shorth(
+                rows.map { s in
+                    s.measured
+                        * s.work.prefillFLOPs(
+                            averageDepth: Double(s.depth) + Double(s.prompt) / 2, activeParameters: s.activeParameters)
+                        / (s.device.fp16TFLOPS * 1e12)
+                }
+            ).map { min(max($0, 0.005), 1.0) }
         }
-        let dense = pre.filter { $0.work.architecture.moe == nil }, moeRows = pre.filter { $0.work.architecture.moe != nil }
-        let floatRows = dense.filter { !$0.work.quantized }, quantRows = dense.filter(\.work.quantized)
+        let dense = pre.filter { $0.work.architecture.moe == nil }
+        let moeRows = pre.filter { $0.work.architecture.moe != nil }
+        let floatRows = dense.filter { !$0.work.quantized }
+        let quantRows = dense.filter(\.work.quantized)
         let all = prefillEfficiency(dense.isEmpty ? pre : dense) ?? 0.3
-        return .init(decodeEfficiency: best.eff, decodeLatencyPerLayerUs: best.lat,
-                     prefillEfficiency: floatRows.count >= 4 ? (prefillEfficiency(floatRows) ?? all) : all,
-                     prefillEfficiencyQuantized: quantRows.count >= 4 ? prefillEfficiency(quantRows) : nil,
-                     prefillEfficiencyMoE: moeRows.count >= 4 ? prefillEfficiency(moeRows) : nil, rows: samples.count)
+        return .init(
+            decodeEfficiency: best.eff, decodeLatencyPerLayerUs: best.lat,
+            prefillEfficiency: floatRows.count >= 4 ? (prefillEfficiency(floatRows) ?? all) : all,
+            prefillEfficiencyQuantized: quantRows.count >= 4 ? prefillEfficiency(quantRows) : nil,
+            prefillEfficiencyMoE: moeRows.count >= 4 ? prefillEfficiency(moeRows) : nil, rows: samples.count)
     }
 
     /// Per-backend terms where a backend has at least 4 rows, pooled terms otherwise.
     public static func fit(_ samples: [ThroughputSample]) -> ThroughputCalibration {
-        let pooled = terms(samples) ?? .init(decodeEfficiency: 0.6, decodeLatencyPerLayerUs: 0, prefillEfficiency: 0.3, rows: 0)
+        let pooled =
+            terms(samples) ?? .init(decodeEfficiency: 0.6, decodeLatencyPerLayerUs: 0, prefillEfficiency: 0.3, rows: 0)
         var by: [String: ThroughputCalibration.Terms] = [:]
         for b in Backend.allCases {
             let own = samples.filter { $0.backend == b }
-            let multi = own.filter { $0.device.dies > 1 }, single = own.filter { $0.device.dies <= 1 }
+            let multi = own.filter { $0.device.dies > 1 }
+            let single = own.filter { $0.device.dies <= 1 }
             // Multi-die parts (Apple's Ultra) reach a smaller share of their bandwidth: fitted apart
             // when there are rows for it, and kept out of the single-die terms.
             if multi.count >= 4, single.count >= 4, let t = terms(multi), let s = terms(single) {
@@ -166,7 +199,9 @@ public enum ThroughputFit {
             if vendors.count > 1 {
                 for v in vendors {
                     let rows = own.filter { $0.device.vendor == v }
-                    if rows.count >= 3, Set(rows.map(\.hardware)).count >= 2, let t = terms(rows) { by[ThroughputCalibration.vendorKey(b, v)] = t }
+                    if rows.count >= 3, Set(rows.map(\.hardware)).count >= 2, let t = terms(rows) {
+                        by[ThroughputCalibration.vendorKey(b, v)] = t
+                    }
                 }
             }
         }
@@ -176,7 +211,10 @@ public enum ThroughputFit {
     public static func predict(_ s: ThroughputSample, _ c: ThroughputCalibration) -> Double? {
         switch s.kind {
         case .decode: ThroughputEstimator.decode(s.work, on: s.device, depth: s.depth, calibration: c)
-        case .prefill: ThroughputEstimator.prefill(s.work, activeParameters: s.activeParameters, on: s.device, prompt: s.prompt, depth: s.depth, calibration: c)
+        case .prefill:
+            ThroughputEstimator.prefill(
+                s.work, activeParameters: s.activeParameters, on: s.device, prompt: s.prompt, depth: s.depth,
+                calibration: c)
         }
     }
 
@@ -197,13 +235,25 @@ extension Double {
     /// Natural logarithm, without Foundation.
     var logarithm: Double {
         guard self > 0 else { return -.infinity }
-        var m = self, e = 0.0
-        while m > 2 { m /= 2.718281828459045; e += 1 }
-        while m < 0.5 { m *= 2.718281828459045; e -= 1 }
+        var m = self
+        var e = 0.0
+        while m > 2 {
+            m /= 2.718281828459045
+            e += 1
+        }
+        while m < 0.5 {
+            m *= 2.718281828459045
+            e -= 1
+        }
         // ln(m) for m in [0.5, 2] by atanh series: ln(m) = 2 atanh((m-1)/(m+1))
-        let y = (m - 1) / (m + 1), y2 = y * y
-        var term = y, sum = 0.0
-        for k in stride(from: 1, through: 41, by: 2) { sum += term / Double(k); term *= y2 }
+        let y = (m - 1) / (m + 1)
+        let y2 = y * y
+        var term = y
+        var sum = 0.0
+        for k in stride(from: 1, through: 41, by: 2) {
+            sum += term / Double(k)
+            term *= y2
+        }
         return 2 * sum + e
     }
 }

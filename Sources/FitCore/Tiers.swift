@@ -1,4 +1,3 @@
-
 /// A class of coding-agent work (Catalog/tiers/tiers.yaml): what it is, the context an agent needs
 /// for it, what a task of it spends, and how sure we must be before calling a model adequate.
 public struct TaskTier: Codable, Sendable, Equatable, Identifiable {
@@ -16,10 +15,21 @@ public struct TaskTier: Codable, Sendable, Equatable, Identifiable {
     public var prior: Line
     public var source: String
 
-    public init(id: String, name: String, rank: Int, tasks: [String], context: ContextNeed, budget: TokenBudget, maxMinutes: Double,
-                adequateSuccess: Double, prior: Line, source: String) {
-        self.id = id; self.name = name; self.rank = rank; self.tasks = tasks; self.context = context; self.budget = budget
-        self.maxMinutes = maxMinutes; self.adequateSuccess = adequateSuccess; self.prior = prior; self.source = source
+    public init(
+        id: String, name: String, rank: Int, tasks: [String], context: ContextNeed, budget: TokenBudget,
+        maxMinutes: Double,
+        adequateSuccess: Double, prior: Line, source: String
+    ) {
+        self.id = id
+        self.name = name
+        self.rank = rank
+        self.tasks = tasks
+        self.context = context
+        self.budget = budget
+        self.maxMinutes = maxMinutes
+        self.adequateSuccess = adequateSuccess
+        self.prior = prior
+        self.source = source
     }
 
     public struct ContextNeed: Codable, Sendable, Equatable {
@@ -30,14 +40,23 @@ public struct TaskTier: Codable, Sendable, Equatable, Identifiable {
         public var outputReserve: Int
         public var harnessOverhead: Int
 
-        public init(systemPrompt: Int, toolSchemas: Int, filesRead: Int, history: Int, outputReserve: Int, harnessOverhead: Int) {
-            self.systemPrompt = systemPrompt; self.toolSchemas = toolSchemas; self.filesRead = filesRead; self.history = history
-            self.outputReserve = outputReserve; self.harnessOverhead = harnessOverhead
+        public init(
+            systemPrompt: Int, toolSchemas: Int, filesRead: Int, history: Int, outputReserve: Int, harnessOverhead: Int
+        ) {
+            self.systemPrompt = systemPrompt
+            self.toolSchemas = toolSchemas
+            self.filesRead = filesRead
+            self.history = history
+            self.outputReserve = outputReserve
+            self.harnessOverhead = harnessOverhead
         }
 
         public func parts(harness: Bool) -> [(String, Int)] {
-            [("system prompt", systemPrompt), ("tool schemas", toolSchemas), ("files read", filesRead), ("turn history", history),
-             ("output", outputReserve)] + (harness ? [("harness prompt and tools", harnessOverhead)] : [])
+            [
+                ("system prompt", systemPrompt), ("tool schemas", toolSchemas), ("files read", filesRead),
+                ("turn history", history),
+                ("output", outputReserve),
+            ] + (harness ? [("harness prompt and tools", harnessOverhead)] : [])
         }
 
         /// The sum, rounded up to a multiple of 16k (the sizes people set as --ctx / num_ctx).
@@ -56,14 +75,20 @@ public struct TaskTier: Codable, Sendable, Equatable, Identifiable {
         public var uniqueInputTokens: Int
         public var outputTokens: Int
         public init(turns: Int, promptTokens: Int, uniqueInputTokens: Int, outputTokens: Int) {
-            self.turns = turns; self.promptTokens = promptTokens; self.uniqueInputTokens = uniqueInputTokens; self.outputTokens = outputTokens
+            self.turns = turns
+            self.promptTokens = promptTokens
+            self.uniqueInputTokens = uniqueInputTokens
+            self.outputTokens = outputTokens
         }
     }
 
     public struct Line: Codable, Sendable, Equatable {
         public var offset: Double
         public var slope: Double
-        public init(offset: Double, slope: Double) { self.offset = offset; self.slope = slope }
+        public init(offset: Double, slope: Double) {
+            self.offset = offset
+            self.slope = slope
+        }
         public func callAsFunction(_ x: Double) -> Double { offset + slope * x }
     }
 }
@@ -77,7 +102,10 @@ public struct BenchmarkMapping: Codable, Sendable, Equatable {
     public var why: String
 
     public init(benchmark: String, offset: Double, slope: Double, why: String) {
-        self.benchmark = benchmark; self.offset = offset; self.slope = slope; self.why = why
+        self.benchmark = benchmark
+        self.offset = offset
+        self.slope = slope
+        self.why = why
     }
 
     public func matches(_ name: String) -> Bool { name.hasPrefix(benchmark) }
@@ -94,8 +122,12 @@ public struct TierBook: Codable, Sendable, Equatable {
     public var otherConditionWeight: Double
     public var benchmarkMappings: [BenchmarkMapping]
 
-    public init(tiers: [TaskTier], priorRuns: Double, otherConditionWeight: Double, benchmarkMappings: [BenchmarkMapping]) {
-        self.tiers = tiers; self.priorRuns = priorRuns; self.otherConditionWeight = otherConditionWeight
+    public init(
+        tiers: [TaskTier], priorRuns: Double, otherConditionWeight: Double, benchmarkMappings: [BenchmarkMapping]
+    ) {
+        self.tiers = tiers
+        self.priorRuns = priorRuns
+        self.otherConditionWeight = otherConditionWeight
         self.benchmarkMappings = benchmarkMappings
     }
 

@@ -46,7 +46,9 @@ public struct ByteCount: Hashable, Comparable, Sendable, Codable, CustomStringCo
     public static func parse(_ text: String) -> ByteCount? {
         let t = text.trimmingSpaces()
         var numberEnd = t.startIndex
-        while numberEnd < t.endIndex, t[numberEnd].isNumber || t[numberEnd] == "." { numberEnd = t.index(after: numberEnd) }
+        while numberEnd < t.endIndex, t[numberEnd].isNumber || t[numberEnd] == "." {
+            numberEnd = t.index(after: numberEnd)
+        }
         guard let value = Double(t[t.startIndex..<numberEnd]), value >= 0, value.isFinite else { return nil }
         let unit = t[numberEnd...].trimmingSpaces().lowercased()
         let scale: Double
@@ -102,8 +104,12 @@ public struct TokenCount: Hashable, Comparable, Sendable, Codable, CustomStringC
         var digits = Substring(t)
         var scale = 1
         switch last {
-        case "k", "K": scale = 1024; digits = t.dropLast()
-        case "m", "M": scale = 1_048_576; digits = t.dropLast()
+        case "k", "K":
+            scale = 1024
+            digits = t.dropLast()
+        case "m", "M":
+            scale = 1_048_576
+            digits = t.dropLast()
         default: break
         }
         guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int(digits) else { return nil }
@@ -158,7 +164,9 @@ extension StringProtocol {
     /// Without leading and trailing whitespace (what Foundation's trimming did, without Foundation).
     var trimmed: String {
         let chars = Array(self)
-        guard let first = chars.firstIndex(where: { !$0.isWhitespace }), let last = chars.lastIndex(where: { !$0.isWhitespace }) else { return "" }
+        guard let first = chars.firstIndex(where: { !$0.isWhitespace }),
+            let last = chars.lastIndex(where: { !$0.isWhitespace })
+        else { return "" }
         return String(chars[first...last])
     }
 }

@@ -17,7 +17,9 @@ public struct CommandResult: Sendable, Equatable {
     public var stderr: String
 
     public init(ending: Ending, stdout: String = "", stderr: String = "") {
-        self.ending = ending; self.stdout = stdout; self.stderr = stderr
+        self.ending = ending
+        self.stdout = stdout
+        self.stderr = stderr
     }
 }
 
@@ -74,7 +76,10 @@ public struct SubprocessRunner: CommandRunner {
         private var pid: pid_t?
         private var expired = false
         func started(_ p: pid_t) {
-            lock.lock(); pid = p; let late = expired; lock.unlock()
+            lock.lock()
+            pid = p
+            let late = expired
+            lock.unlock()
             if late { kill(-p, SIGKILL) }
         }
         /// Kills the tool at the deadline. It counts as timed out only if it was still running
@@ -82,24 +87,37 @@ public struct SubprocessRunner: CommandRunner {
         func expire() {
             lock.lock()
             defer { lock.unlock() }
-            guard let p = pid else { expired = true; return }
+            guard let p = pid else {
+                expired = true
+                return
+            }
             if kill(-p, SIGKILL) == 0 { expired = true }
         }
-        var didExpire: Bool { lock.lock(); defer { lock.unlock() }; return expired }
+        var didExpire: Bool {
+            lock.lock()
+            defer { lock.unlock() }
+            return expired
+        }
     }
 
     public func run(_ tool: String, _ arguments: [String], timeout: Duration) async -> CommandResult {
         guard locate(tool) != nil else { return CommandResult(ending: .notFound) }
         var options = PlatformOptions()
         options.createSession = true  // its own process group, so one kill reaches its children
-        options.teardownSequence = [.send(signal: .kill, toProcessGroup: true, allowedDurationToNextStep: .milliseconds(200))]
+        options.teardownSequence = [
+            .send(signal: .kill, toProcessGroup: true, allowedDurationToNextStep: .milliseconds(200))
+        ]
         let opts = options
         let path = searchPath.joined(separator: ":")  // the child finds the tool where we did
         let child = Child()
         // The deadline runs on a GCD timer, not on Swift's cooperative pool: busy tasks elsewhere
         // in the process cannot delay the kill.
         let timer = DispatchSource.makeTimerSource(queue: .global())
-        timer.schedule(deadline: .now() + .nanoseconds(Int(timeout.components.seconds) * 1_000_000_000 + Int(timeout.components.attoseconds / 1_000_000_000)))
+        timer.schedule(
+            deadline: .now()
+                + .nanoseconds(
+                    Int(timeout.components.seconds) * 1_000_000_000
+                        + Int(timeout.components.attoseconds / 1_000_000_000)))
         timer.setEventHandler { child.expire() }
         timer.resume()
         defer { timer.cancel() }
@@ -107,7 +125,8 @@ public struct SubprocessRunner: CommandRunner {
             return try await withThrowingTaskGroup(of: Race.self) { group in
                 group.addTask {
                     let r = try await Subprocess.run(
-                        tool.contains("/") ? .path(.init(tool)) : .name(tool), arguments: Arguments(arguments), environment: .inherit.updating(["PATH": path]),
+                        tool.contains("/") ? .path(.init(tool)) : .name(tool), arguments: Arguments(arguments),
+                        environment: .inherit.updating(["PATH": path]),
                         platformOptions: opts, input: .none, output: .sequence, error: .sequence
                     ) { execution in
                         child.started(execution.processIdentifier.value)
@@ -121,7 +140,8 @@ public struct SubprocessRunner: CommandRunner {
                     case .exited(let c): ending = .exited(c)
                     case .signaled(let s): ending = .signaled(s)
                     }
-                    return .finished(CommandResult(ending: ending, stdout: r.closureResult.0, stderr: r.closureResult.1))
+                    return .finished(
+                        CommandResult(ending: ending, stdout: r.closureResult.0, stderr: r.closureResult.1))
                 }
                 group.addTask {
                     try await Task.sleep(for: timeout)

@@ -22,24 +22,24 @@ enum PCINames {
 
     /// AMD APUs: their VRAM is a BIOS carve-out and the GPU maps system RAM through GTT.
     static let amdAPUs: Set<Int> = [
-        0x1586, // Strix Halo (Radeon 8050S/8060S)
-        0x150e, // Strix Point (Radeon 880M/890M)
-        0x15bf, 0x15c8, // Phoenix (Radeon 780M/760M)
-        0x1900, // Hawk Point
-        0x1681, // Rembrandt (Radeon 680M)
-        0x164e, // Raphael iGPU
-        0x13c0, // Granite Ridge iGPU
-        0x1636, 0x1638, 0x164c, // Renoir, Cezanne, Lucienne
-        0x163f, // Van Gogh (Steam Deck)
+        0x1586,  // Strix Halo (Radeon 8050S/8060S)
+        0x150e,  // Strix Point (Radeon 880M/890M)
+        0x15bf, 0x15c8,  // Phoenix (Radeon 780M/760M)
+        0x1900,  // Hawk Point
+        0x1681,  // Rembrandt (Radeon 680M)
+        0x164e,  // Raphael iGPU
+        0x13c0,  // Granite Ridge iGPU
+        0x1636, 0x1638, 0x164c,  // Renoir, Cezanne, Lucienne
+        0x163f,  // Van Gogh (Steam Deck)
     ]
 }
 
 /// A PCI display or compute device, as sysfs or libpci lists it.
 public struct PCIDevice: Sendable, Equatable {
-    public var address: String        // "0000:01:00.0"
+    public var address: String  // "0000:01:00.0"
     public var vendorID: Int
     public var deviceID: Int
-    public var classCode: Int         // 0x0300
+    public var classCode: Int  // 0x0300
     public var vendorName: String?
     public var deviceName: String?
     public var driver: String?
@@ -58,8 +58,12 @@ public struct MachineProber: Sendable {
     public let useLibraries: Bool
     public var nvidiaTimeout: Duration = .seconds(8)
 
-    public init(root: SystemRoot = SystemRoot(), runner: any CommandRunner = SubprocessRunner(), useLibraries: Bool = true) {
-        self.root = root; self.runner = runner; self.useLibraries = useLibraries
+    public init(
+        root: SystemRoot = SystemRoot(), runner: any CommandRunner = SubprocessRunner(), useLibraries: Bool = true
+    ) {
+        self.root = root
+        self.runner = runner
+        self.useLibraries = useLibraries
     }
 
     public func probe() async -> MachineDescription {
@@ -80,14 +84,19 @@ public struct MachineProber: Sendable {
     /// root only: an ordinary user's live probe says so without spawning a process that must fail.
     func probeDIMMs() async -> Fact<DIMMSummary> {
         if root.isLive, geteuid() != 0 {
-            return .missing(.dmidecode, .noPermission, "DIMM speed and channels need root (sudo fit probe); `fit bench hardware` measures the bandwidth instead")
+            return .missing(
+                .dmidecode, .noPermission,
+                "DIMM speed and channels need root (sudo fit probe); `fit bench hardware` measures the bandwidth instead"
+            )
         }
         let r = await runner.run("dmidecode", ["-t", "17"], timeout: .seconds(5))
         if (r.stdout + r.stderr).contains("No SMBIOS nor DMI entry point found") {
             return .missing(.dmidecode, .absent, "no SMBIOS tables (a VM or a board without them)")
         }
         if let f = r.failure("dmidecode") {
-            return .missing(.dmidecode, f.status, f.status == .toolMissing ? "dmidecode not installed (Debian package dmidecode)" : f.detail)
+            return .missing(
+                .dmidecode, f.status,
+                f.status == .toolMissing ? "dmidecode not installed (Debian package dmidecode)" : f.detail)
         }
         guard let s = DIMMSummary.parse(dmidecode: r.stdout) else {
             return .missing(.dmidecode, .absent, "no populated memory device in SMBIOS (a VM?)")
@@ -110,7 +119,8 @@ public struct MachineProber: Sendable {
         let caches: [CPUCache] = entries.filter { $0.hasPrefix("index") }.compactMap { e in
             let dir = base + "/" + e
             guard let level = root.trimmed(dir + "/level").flatMap({ Int($0) }), let type = root.trimmed(dir + "/type"),
-                  let sizeText = root.trimmed(dir + "/size"), let size = ByteCount.parse(sizeText) else { return nil }
+                let sizeText = root.trimmed(dir + "/size"), let size = ByteCount.parse(sizeText)
+            else { return nil }
             return CPUCache(level: level, type: type, size: size, sharedWith: root.trimmed(dir + "/shared_cpu_list"))
         }
         return caches.isEmpty ? .missing(.sysfs, .error, "\(base) unreadable") : Fact(caches, source: .sysfs)
@@ -121,8 +131,10 @@ public struct MachineProber: Sendable {
         case .text(let t): return ProcParsers.cpu(cpuinfo: t)
         case let other:
             let f = Fact<String>.missing(.procfs, other.status, "/proc/cpuinfo unreadable")
-            return CPUDescription(model: f, architecture: f, sockets: .missing(.procfs, other.status), physicalCores: .missing(.procfs, other.status),
-                                  logicalCores: .missing(.procfs, other.status), vectorExtensions: .missing(.procfs, other.status))
+            return CPUDescription(
+                model: f, architecture: f, sockets: .missing(.procfs, other.status),
+                physicalCores: .missing(.procfs, other.status),
+                logicalCores: .missing(.procfs, other.status), vectorExtensions: .missing(.procfs, other.status))
         }
     }
 
@@ -131,14 +143,16 @@ public struct MachineProber: Sendable {
         let info = read.text.map(ProcParsers.meminfo) ?? [:]
         func fact(_ key: String) -> Fact<ByteCount> {
             guard read.text != nil else { return .missing(.procfs, read.status, "/proc/meminfo unreadable") }
-            return info[key].map { Fact($0, source: .procfs) } ?? .missing(.procfs, .absent, "\(key) not in /proc/meminfo")
+            return info[key].map { Fact($0, source: .procfs) }
+                ?? .missing(.procfs, .absent, "\(key) not in /proc/meminfo")
         }
         let (limit, usage) = probeCgroup()
         if let l = limit.value, let total = info["MemTotal"], l < total {
             warnings.append("a container memory limit of \(l) applies (the host has \(total)); plans use the limit")
         }
-        return MemoryDescription(total: fact("MemTotal"), available: fact("MemAvailable"), swapTotal: fact("SwapTotal"),
-                                 containerLimit: limit, containerUsage: usage, numaNodes: probeNUMA())
+        return MemoryDescription(
+            total: fact("MemTotal"), available: fact("MemAvailable"), swapTotal: fact("SwapTotal"),
+            containerLimit: limit, containerUsage: usage, numaNodes: probeNUMA())
     }
 
     /// The tightest memory limit from this process's cgroup up to the root (v2), or the v1 limit.
@@ -156,19 +170,28 @@ public struct MachineProber: Sendable {
                 if let t = root.text(dir + "/memory.max"), let parsed = ProcParsers.cgroupLimit(t), let limit = parsed {
                     best = best.map { min($0, limit) } ?? limit
                 }
-                if usage == nil, let u = root.trimmed(dir + "/memory.current").flatMap({ Int64($0) }) { usage = ByteCount(u) }
+                if usage == nil, let u = root.trimmed(dir + "/memory.current").flatMap({ Int64($0) }) {
+                    usage = ByteCount(u)
+                }
                 if components.isEmpty { break }
                 components.removeLast()
             }
-            return (best.map { Fact($0, source: .cgroup, detail: "cgroup v2 memory.max") } ?? .missing(.cgroup, .ok, "cgroup v2: no memory limit"),
-                    usage.map { Fact($0, source: .cgroup) } ?? .missing(.cgroup, .absent))
+            return (
+                best.map { Fact($0, source: .cgroup, detail: "cgroup v2 memory.max") }
+                    ?? .missing(.cgroup, .ok, "cgroup v2: no memory limit"),
+                usage.map { Fact($0, source: .cgroup) } ?? .missing(.cgroup, .absent)
+            )
         }
         if let v1 = paths.v1Memory {
             for dir in ["/sys/fs/cgroup/memory" + v1, "/sys/fs/cgroup/memory"] {
                 if let t = root.text(dir + "/memory.limit_in_bytes"), let parsed = ProcParsers.cgroupLimit(t) {
-                    let usage: Fact<ByteCount>? = root.trimmed(dir + "/memory.usage_in_bytes").flatMap { Int64($0) }.map { Fact(ByteCount($0), source: .cgroup) }
-                    return (parsed.map { Fact($0, source: .cgroup, detail: "cgroup v1 memory.limit_in_bytes") } ?? .missing(.cgroup, .ok, "cgroup v1: no memory limit"),
-                            usage ?? .missing(.cgroup, .absent))
+                    let usage: Fact<ByteCount>? = root.trimmed(dir + "/memory.usage_in_bytes").flatMap { Int64($0) }.map
+                    { Fact(ByteCount($0), source: .cgroup) }
+                    return (
+                        parsed.map { Fact($0, source: .cgroup, detail: "cgroup v1 memory.limit_in_bytes") }
+                            ?? .missing(.cgroup, .ok, "cgroup v1: no memory limit"),
+                        usage ?? .missing(.cgroup, .absent)
+                    )
                 }
             }
         }
@@ -186,8 +209,10 @@ public struct MachineProber: Sendable {
                     var free: Int64 = 0
                     let total = numa_node_size64(n, &free)
                     guard total > 0 else { continue }
-                    nodes.append(NUMANode(node: Int(n), memoryTotal: ByteCount(total), memoryFree: ByteCount(free),
-                                          cpus: root.trimmed("/sys/devices/system/node/node\(n)/cpulist")))
+                    nodes.append(
+                        NUMANode(
+                            node: Int(n), memoryTotal: ByteCount(total), memoryFree: ByteCount(free),
+                            cpus: root.trimmed("/sys/devices/system/node/node\(n)/cpulist")))
                 }
             }
             if !nodes.isEmpty { return Fact(nodes, source: .libnuma) }
@@ -199,7 +224,8 @@ public struct MachineProber: Sendable {
             guard name.hasPrefix("node"), let n = Int(name.dropFirst(4)) else { return nil }
             let dir = "/sys/devices/system/node/" + name
             let mem = root.text(dir + "/meminfo").map(ProcParsers.nodeMeminfo)
-            return NUMANode(node: n, memoryTotal: mem?.total, memoryFree: mem?.free, cpus: root.trimmed(dir + "/cpulist"))
+            return NUMANode(
+                node: n, memoryTotal: mem?.total, memoryFree: mem?.free, cpus: root.trimmed(dir + "/cpulist"))
         }.sorted { $0.node < $1.node }
         return Fact(nodes, source: .sysfs)
     }
@@ -210,24 +236,34 @@ public struct MachineProber: Sendable {
     func probePCI(_ probes: inout [ProbeOutcome]) -> [PCIDevice] {
         let sysfsDevices = pciFromSysfs()
         guard useLibraries else {
-            probes.append(ProbeOutcome(probe: "pci", status: sysfsDevices == nil ? .absent : .ok,
-                                       detail: sysfsDevices.map { "sysfs: \(Self.count($0.filter(\.isGPU).count, "GPU"))" } ?? "no /sys/bus/pci"))
+            probes.append(
+                ProbeOutcome(
+                    probe: "pci", status: sysfsDevices == nil ? .absent : .ok,
+                    detail: sysfsDevices.map { "sysfs: \(Self.count($0.filter(\.isGPU).count, "GPU"))" }
+                        ?? "no /sys/bus/pci"))
             return sysfsDevices?.filter(\.isGPU) ?? []
         }
         switch pciFromLibpci() {
         case .success(var devices):
-            let drivers = Dictionary((sysfsDevices ?? []).map { ($0.address, $0.driver) }, uniquingKeysWith: { a, _ in a })
+            let drivers = Dictionary(
+                (sysfsDevices ?? []).map { ($0.address, $0.driver) }, uniquingKeysWith: { a, _ in a })
             for i in devices.indices { devices[i].driver = drivers[devices[i].address] ?? nil }
             let gpus = devices.filter(\.isGPU)
-            probes.append(ProbeOutcome(probe: "pci", status: .ok, detail: "libpci: \(Self.count(gpus.count, "GPU")) among \(Self.count(devices.count, "device"))"))
+            probes.append(
+                ProbeOutcome(
+                    probe: "pci", status: .ok,
+                    detail: "libpci: \(Self.count(gpus.count, "GPU")) among \(Self.count(devices.count, "device"))"))
             return gpus
         case .failure(let raw):
             // Paths inside a recorded root read as the machine's own paths.
             let message = root.isLive ? raw : raw.replacingOccurrences(of: root.resolve("/"), with: "/")
             let gpus = sysfsDevices?.filter(\.isGPU) ?? []
-            probes.append(ProbeOutcome(probe: "pci", status: sysfsDevices == nil ? .absent : .ok,
-                                       detail: sysfsDevices == nil ? "no PCI bus in sysfs (libpci: \(message))"
-                                           : "libpci failed (\(message)); sysfs: \(Self.count(gpus.count, "GPU"))"))
+            probes.append(
+                ProbeOutcome(
+                    probe: "pci", status: sysfsDevices == nil ? .absent : .ok,
+                    detail: sysfsDevices == nil
+                        ? "no PCI bus in sysfs (libpci: \(message))"
+                        : "libpci failed (\(message)); sysfs: \(Self.count(gpus.count, "GPU"))"))
             return gpus
         }
     }
@@ -239,14 +275,20 @@ public struct MachineProber: Sendable {
         guard let entries = root.list(base) else { return nil }
         return entries.compactMap { addr in
             let dir = base + "/" + addr
-            func hex(_ f: String) -> Int? { root.trimmed(dir + "/" + f).flatMap { Int($0.replacingOccurrences(of: "0x", with: ""), radix: 16) } }
+            func hex(_ f: String) -> Int? {
+                root.trimmed(dir + "/" + f).flatMap { Int($0.replacingOccurrences(of: "0x", with: ""), radix: 16) }
+            }
             guard let vendor = hex("vendor"), let device = hex("device"), let cls = hex("class") else { return nil }
-            return PCIDevice(address: addr, vendorID: vendor, deviceID: device, classCode: cls >> 8,
-                             vendorName: nil, deviceName: nil, driver: root.linkTarget(dir + "/driver"))
+            return PCIDevice(
+                address: addr, vendorID: vendor, deviceID: device, classCode: cls >> 8,
+                vendorName: nil, deviceName: nil, driver: root.linkTarget(dir + "/driver"))
         }
     }
 
-    enum LibpciResult { case success([PCIDevice]), failure(String) }
+    enum LibpciResult {
+        case success([PCIDevice])
+        case failure(String)
+    }
 
     func pciFromLibpci() -> LibpciResult {
         let path: String? = root.isLive ? nil : root.resolve("/sys/bus/pci")
@@ -255,21 +297,27 @@ public struct MachineProber: Sendable {
         let n: Int32 = out.withUnsafeMutableBufferPointer { buf in
             error.withUnsafeMutableBufferPointer { err in
                 if let path {
-                    return path.withCString { fit_pci_list($0, nil, buf.baseAddress, Int32(buf.count), err.baseAddress, Int32(err.count)) }
+                    return path.withCString {
+                        fit_pci_list($0, nil, buf.baseAddress, Int32(buf.count), err.baseAddress, Int32(err.count))
+                    }
                 }
                 return fit_pci_list(nil, nil, buf.baseAddress, Int32(buf.count), err.baseAddress, Int32(err.count))
             }
         }
-        if n < 0 { return .failure(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)) }
-        return .success(out.prefix(Int(n)).map { d in
-            var d = d
-            let vendorName = withUnsafeBytes(of: &d.vendor_name) { Self.cString($0) }
-            let deviceName = withUnsafeBytes(of: &d.device_name) { Self.cString($0) }
-            let address = String(format: "%04x:%02x:%02x.%x", d.domain, d.bus, d.dev, d.func)
-            return PCIDevice(address: address, vendorID: Int(d.vendor_id), deviceID: Int(d.device_id),
-                             classCode: Int(d.device_class), vendorName: vendorName.isEmpty ? nil : vendorName,
-                             deviceName: deviceName.isEmpty ? nil : deviceName, driver: nil)
-        })
+        if n < 0 {
+            return .failure(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+        return .success(
+            out.prefix(Int(n)).map { d in
+                var d = d
+                let vendorName = withUnsafeBytes(of: &d.vendor_name) { Self.cString($0) }
+                let deviceName = withUnsafeBytes(of: &d.device_name) { Self.cString($0) }
+                let address = String(format: "%04x:%02x:%02x.%x", d.domain, d.bus, d.dev, d.func)
+                return PCIDevice(
+                    address: address, vendorID: Int(d.vendor_id), deviceID: Int(d.device_id),
+                    classCode: Int(d.device_class), vendorName: vendorName.isEmpty ? nil : vendorName,
+                    deviceName: deviceName.isEmpty ? nil : deviceName, driver: nil)
+            })
     }
 
     /// A NUL-terminated C char array (a fixed-size struct field) as a String.
@@ -286,7 +334,8 @@ public struct MachineProber: Sendable {
         // NVIDIA: VRAM only from nvidia-smi (or NVML).
         let hasNvidiaPCI = pci.contains { GPUVendor(pciVendorID: $0.vendorID) == .nvidia }
         // The core and the extended query run together: the probe costs one nvidia-smi call of time.
-        async let extendedRun = runner.run("nvidia-smi", NvidiaSmi.arguments(NvidiaSmi.extendedFields), timeout: nvidiaTimeout)
+        async let extendedRun = runner.run(
+            "nvidia-smi", NvidiaSmi.arguments(NvidiaSmi.extendedFields), timeout: nvidiaTimeout)
         let core = await runner.run("nvidia-smi", NvidiaSmi.arguments(NvidiaSmi.coreFields), timeout: nvidiaTimeout)
         let extendedResult = await extendedRun
         let extended = extendedResult.ending == .exited(0) ? NvidiaSmi.parseExtended(extendedResult.stdout) : []
@@ -298,7 +347,9 @@ public struct MachineProber: Sendable {
         if let outcome = NvidiaSmi.diagnose(core) {
             probes.append(outcome)
             if hasNvidiaPCI, outcome.status != .ok {
-                warnings.append("an NVIDIA GPU is on the PCI bus but nvidia-smi \(outcome.detail); its memory is unknown and it is not planned for")
+                warnings.append(
+                    "an NVIDIA GPU is on the PCI bus but nvidia-smi \(outcome.detail); its memory is unknown and it is not planned for"
+                )
             }
         } else {
             let rows = NvidiaSmi.parseCore(core.stdout)
@@ -308,15 +359,21 @@ public struct MachineProber: Sendable {
                 if let address { claimed.insert(address) }
                 let name = row.name.value ?? ""
                 // Unified-memory parts (DGX Spark GB10, Jetson) report no memory of their own.
-                let unified = row.memoryTotal.value == nil && (name.contains("GB10") || name.lowercased().contains("orin") || name.lowercased().contains("thor"))
-                var gpu = GPUDescription(index: gpus.count, vendor: .nvidia, name: row.name, pciAddress: address, driver: row.driver,
-                                         memoryTotal: row.memoryTotal, memoryFree: row.memoryFree, unifiedMemory: unified, backend: .cuda)
+                let unified =
+                    row.memoryTotal.value == nil
+                    && (name.contains("GB10") || name.lowercased().contains("orin")
+                        || name.lowercased().contains("thor"))
+                var gpu = GPUDescription(
+                    index: gpus.count, vendor: .nvidia, name: row.name, pciAddress: address, driver: row.driver,
+                    memoryTotal: row.memoryTotal, memoryFree: row.memoryFree, unifiedMemory: unified, backend: .cuda)
                 if let x = extended.first(where: { $0.index == row.index }) {
                     gpu.computeCapability = x.computeCapability
                     gpu.memoryClockMHz = x.memoryClockMHz
                     if x.migEnabled { gpu.migInstances = migs[row.index] ?? [] }
                 } else {
-                    let why = extendedResult.ending == .exited(0) ? "not reported" : "the extended query failed (older driver?)"
+                    let why =
+                        extendedResult.ending == .exited(0)
+                        ? "not reported" : "the extended query failed (older driver?)"
                     gpu.computeCapability = .missing(.nvidiaSmi, .notSupported, why)
                 }
                 gpus.append(gpu)
@@ -327,22 +384,33 @@ public struct MachineProber: Sendable {
         for dev in pci where !claimed.contains(dev.address) {
             let vendor = GPUVendor(pciVendorID: dev.vendorID)
             let dir = "/sys/bus/pci/devices/" + dev.address
-            let name = PCINames.newer[PCINames.key(dev.vendorID, dev.deviceID)].map { Fact($0, source: .table, detail: "fit's table of GPUs newer than pci.ids") }
+            let name =
+                PCINames.newer[PCINames.key(dev.vendorID, dev.deviceID)].map {
+                    Fact($0, source: .table, detail: "fit's table of GPUs newer than pci.ids")
+                }
                 ?? dev.deviceName.map { Fact($0, source: .libpci) }
-                ?? Fact("PCI device \(PCINames.key(dev.vendorID, dev.deviceID))", source: .sysfs, detail: "not in this system's pci.ids")
+                ?? Fact(
+                    "PCI device \(PCINames.key(dev.vendorID, dev.deviceID))", source: .sysfs,
+                    detail: "not in this system's pci.ids")
             var total: Fact<ByteCount> = .missing(.sysfs, .absent)
             var used: ByteCount?
             var unified = false
             var backend: Backend = .vulkan
             switch vendor {
             case .nvidia:
-                total = .missing(.nvidiaSmi, probes.last { $0.probe == "nvidia-smi" }?.status ?? .error, "VRAM is known only to nvidia-smi")
+                total = .missing(
+                    .nvidiaSmi, probes.last { $0.probe == "nvidia-smi" }?.status ?? .error,
+                    "VRAM is known only to nvidia-smi")
                 backend = .cuda
             case .amd:
                 backend = .rocm
                 if PCINames.amdAPUs.contains(dev.deviceID) { unified = true }
                 switch root.read(dir + "/mem_info_vram_total") {
-                case .text(let t): total = Int64(t.trimmingCharacters(in: .whitespacesAndNewlines)).map { Fact(ByteCount($0), source: .sysfs) } ?? .missing(.sysfs, .error)
+                case .text(let t):
+                    total =
+                        Int64(t.trimmingCharacters(in: .whitespacesAndNewlines)).map {
+                            Fact(ByteCount($0), source: .sysfs)
+                        } ?? .missing(.sysfs, .error)
                 case let r: total = .missing(.sysfs, r.status, "mem_info_vram_total")
                 }
                 used = root.trimmed(dir + "/mem_info_vram_used").flatMap { Int64($0) }.map(ByteCount.init)
@@ -362,11 +430,13 @@ public struct MachineProber: Sendable {
                 if let t = total.value, let u = used { return Fact(t - u, source: .sysfs) }
                 return .missing(.sysfs, total.status == .ok ? .absent : total.status)
             }()
-            var gpu = GPUDescription(index: gpus.count, vendor: vendor, name: name, pciAddress: dev.address,
-                                     driver: Fact(dev.driver, source: .sysfs), memoryTotal: total, memoryFree: free,
-                                     unifiedMemory: unified, backend: backend)
+            var gpu = GPUDescription(
+                index: gpus.count, vendor: vendor, name: name, pciAddress: dev.address,
+                driver: Fact(dev.driver, source: .sysfs), memoryTotal: total, memoryFree: free,
+                unifiedMemory: unified, backend: backend)
             if vendor == .amd, unified {
-                gpu.sharedMemoryLimit = root.trimmed(dir + "/mem_info_gtt_total").flatMap { Int64($0) }
+                gpu.sharedMemoryLimit =
+                    root.trimmed(dir + "/mem_info_gtt_total").flatMap { Int64($0) }
                     .map { Fact(ByteCount($0), source: .sysfs, detail: "mem_info_gtt_total: RAM the GPU may map") }
                     ?? .missing(.sysfs, .absent, "mem_info_gtt_total")
             }

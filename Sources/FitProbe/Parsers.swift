@@ -20,7 +20,8 @@ public enum ProcParsers {
         var currentPhysical = "0"
         var armPart: String?
         var armImplementer: String?
-        var sawX86 = false, sawARM = false
+        var sawX86 = false
+        var sawARM = false
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             guard let colon = line.firstIndex(of: ":") else { continue }
             let key = line[..<colon].trimmingCharacters(in: .whitespaces)
@@ -28,9 +29,15 @@ public enum ProcParsers {
             switch key {
             case "processor": processors += 1
             case "model name": if model == nil { model = value }
-            case "flags": sawX86 = true; flags.formUnion(value.split(separator: " ").map(String.init))
-            case "Features": sawARM = true; flags.formUnion(value.split(separator: " ").map(String.init))
-            case "physical id": currentPhysical = value; physicalIDs.insert(value)
+            case "flags":
+                sawX86 = true
+                flags.formUnion(value.split(separator: " ").map(String.init))
+            case "Features":
+                sawARM = true
+                flags.formUnion(value.split(separator: " ").map(String.init))
+            case "physical id":
+                currentPhysical = value
+                physicalIDs.insert(value)
             case "core id": cores.insert(currentPhysical + ":" + value)
             case "CPU part": armPart = armPart ?? value
             case "CPU implementer": armImplementer = armImplementer ?? value
@@ -47,8 +54,9 @@ public enum ProcParsers {
             model: Fact(model, source: .procfs),
             architecture: Fact(arch, source: .procfs),
             sockets: Fact(physicalIDs.isEmpty ? (processors > 0 ? 1 : nil) : physicalIDs.count, source: .procfs),
-            physicalCores: Fact(cores.isEmpty ? (processors > 0 ? processors : nil) : cores.count, source: .procfs,
-                                detail: cores.isEmpty ? "no core ids in /proc/cpuinfo; counted logical CPUs" : nil),
+            physicalCores: Fact(
+                cores.isEmpty ? (processors > 0 ? processors : nil) : cores.count, source: .procfs,
+                detail: cores.isEmpty ? "no core ids in /proc/cpuinfo; counted logical CPUs" : nil),
             logicalCores: Fact(processors > 0 ? processors : nil, source: .procfs),
             vectorExtensions: Fact(processors > 0 ? ext : nil, source: .procfs))
     }
@@ -76,7 +84,8 @@ public enum ProcParsers {
 
     /// /proc/self/cgroup: the v2 path ("0::/path") and the v1 memory controller path.
     public static func cgroupPaths(_ text: String) -> (v2: String?, v1Memory: String?) {
-        var v2: String?, v1: String?
+        var v2: String?
+        var v1: String?
         for line in text.split(separator: "\n") {
             let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
             guard parts.count == 3 else { continue }
@@ -88,7 +97,8 @@ public enum ProcParsers {
 
     /// /sys/devices/system/node/nodeN/meminfo: "Node 0 MemTotal:  24636776 kB".
     public static func nodeMeminfo(_ text: String) -> (total: ByteCount?, free: ByteCount?) {
-        var total: ByteCount?, free: ByteCount?
+        var total: ByteCount?
+        var free: ByteCount?
         for line in text.split(separator: "\n") {
             let p = line.split(separator: " ", omittingEmptySubsequences: true)
             guard p.count >= 4, let v = Int64(p[3]) else { continue }
@@ -101,7 +111,9 @@ public enum ProcParsers {
 
 /// nvidia-smi's CSV (`--format=csv,noheader,nounits`).
 public enum NvidiaSmi {
-    public static let coreFields = ["index", "name", "uuid", "pci.bus_id", "memory.total", "memory.used", "memory.free", "driver_version"]
+    public static let coreFields = [
+        "index", "name", "uuid", "pci.bus_id", "memory.total", "memory.used", "memory.free", "driver_version",
+    ]
     /// Newer fields, asked apart: one unknown field fails a whole query (exit 2) on older drivers.
     public static let extendedFields = ["index", "compute_cap", "clocks.max.memory", "mig.mode.current"]
 
@@ -116,12 +128,18 @@ public enum NvidiaSmi {
         csv.split(whereSeparator: \.isNewline).compactMap { line in
             let cols = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             guard cols.count >= 4, let index = Int(cols[0].trimmingCharacters(in: .whitespaces)) else { return nil }
-            let cc = field(cols[1]), clock = field(cols[2]), mig = field(cols[3])
-            return Extended(index: index,
-                            computeCapability: cc.value.map { Fact($0, source: .nvidiaSmi) } ?? .missing(.nvidiaSmi, cc.status, cc.detail),
-                            memoryClockMHz: clock.value.flatMap { Int(Double($0) ?? -1) }.flatMap { $0 > 0 ? Fact($0, source: .nvidiaSmi) : nil }
-                                ?? .missing(.nvidiaSmi, clock.value == nil ? clock.status : .error, clock.detail),
-                            migEnabled: mig.value?.lowercased() == "enabled")
+            let cc = field(cols[1])
+            let clock = field(cols[2])
+            let mig = field(cols[3])
+            return Extended(
+                index: index,
+                computeCapability: cc.value.map { Fact($0, source: .nvidiaSmi) }
+                    ?? .missing(.nvidiaSmi, cc.status, cc.detail),
+                memoryClockMHz: clock.value.flatMap { Int(Double($0) ?? -1) }.flatMap {
+                    $0 > 0 ? Fact($0, source: .nvidiaSmi) : nil
+                }
+                    ?? .missing(.nvidiaSmi, clock.value == nil ? clock.status : .error, clock.detail),
+                migEnabled: mig.value?.lowercased() == "enabled")
         }
     }
 
@@ -137,10 +155,14 @@ public enum NvidiaSmi {
                 let words = line.split(separator: " ", omittingEmptySubsequences: true)
                 guard words.count >= 4 else { continue }
                 let profile = String(words[1])
-                let device = Int(words[3].trimmingCharacters(in: CharacterSet(charactersIn: ":"))) ?? out[g, default: []].count
+                let device =
+                    Int(words[3].trimmingCharacters(in: CharacterSet(charactersIn: ":"))) ?? out[g, default: []].count
                 let uuid = line.range(of: "UUID: ").map { String(line[$0.upperBound...].prefix { $0 != ")" }) }
-                let gb = profile.split(separator: ".").last.flatMap { Double($0.lowercased().replacingOccurrences(of: "gb", with: "")) }
-                let memory: Fact<ByteCount> = gb.map { Fact(.gb($0), source: .nvidiaSmi, status: .ok, detail: "from the profile name") }
+                let gb = profile.split(separator: ".").last.flatMap {
+                    Double($0.lowercased().replacingOccurrences(of: "gb", with: ""))
+                }
+                let memory: Fact<ByteCount> =
+                    gb.map { Fact(.gb($0), source: .nvidiaSmi, status: .ok, detail: "from the profile name") }
                     ?? .missing(.nvidiaSmi, .error, "profile \(profile) names no memory size")
                 out[g, default: []].append(MIGInstance(profile: profile, device: device, uuid: uuid, memory: memory))
             }
@@ -178,7 +200,9 @@ public enum NvidiaSmi {
         var rows: [Row] = []
         for line in csv.split(whereSeparator: \.isNewline) {
             let cols = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            guard cols.count >= coreFields.count, let index = Int(cols[0].trimmingCharacters(in: .whitespaces)) else { continue }
+            guard cols.count >= coreFields.count, let index = Int(cols[0].trimmingCharacters(in: .whitespaces)) else {
+                continue
+            }
             func mib(_ s: String) -> Fact<ByteCount> {
                 let f = field(s)
                 guard let v = f.value else { return .missing(.nvidiaSmi, f.status, f.detail) }
@@ -189,14 +213,17 @@ public enum NvidiaSmi {
                 let f = field(s)
                 return f.value.map { Fact($0, source: .nvidiaSmi) } ?? .missing(.nvidiaSmi, f.status, f.detail)
             }
-            let total = mib(cols[4]), used = mib(cols[5])
+            let total = mib(cols[4])
+            let used = mib(cols[5])
             var free = mib(cols[6])
             // [N/A] free memory: total minus used. An error stays an error (the GPU may be unwell).
             if free.value == nil, free.status == .notSupported, let t = total.value, let u = used.value {
                 free = Fact(t - u, source: .nvidiaSmi, detail: "memory.free unreported; total minus used")
             }
-            rows.append(Row(index: index, name: text(cols[1]), uuid: field(cols[2]).value, busID: field(cols[3]).value,
-                            memoryTotal: total, memoryFree: free, driver: text(cols[7])))
+            rows.append(
+                Row(
+                    index: index, name: text(cols[1]), uuid: field(cols[2]).value, busID: field(cols[3]).value,
+                    memoryTotal: total, memoryFree: free, driver: text(cols[7])))
         }
         return rows
     }
@@ -215,9 +242,12 @@ public enum NvidiaSmi {
         let text = (r.stdout + " " + r.stderr).lowercased()
         switch r.ending {
         case .notFound:
-            return ProbeOutcome(probe: "nvidia-smi", status: .toolMissing, detail: "not installed (no NVIDIA driver utilities on PATH)")
+            return ProbeOutcome(
+                probe: "nvidia-smi", status: .toolMissing, detail: "not installed (no NVIDIA driver utilities on PATH)")
         case .timedOut:
-            return ProbeOutcome(probe: "nvidia-smi", status: .timedOut, detail: "did not answer in time and was killed; the driver may be hung")
+            return ProbeOutcome(
+                probe: "nvidia-smi", status: .timedOut,
+                detail: "did not answer in time and was killed; the driver may be hung")
         case .failedToStart(let why):
             return ProbeOutcome(probe: "nvidia-smi", status: .error, detail: "could not be started: \(why)")
         case .signaled(let s):
@@ -226,14 +256,32 @@ public enum NvidiaSmi {
             return nil
         case .exited(let code):
             if text.contains("couldn't communicate with the nvidia driver") {
-                return ProbeOutcome(probe: "nvidia-smi", status: .error, detail: "couldn't communicate with the NVIDIA driver: is it installed and loaded (nvidia kernel module)?")
+                return ProbeOutcome(
+                    probe: "nvidia-smi", status: .error,
+                    detail:
+                        "couldn't communicate with the NVIDIA driver: is it installed and loaded (nvidia kernel module)?"
+                )
             }
             switch code {
             case 6: return ProbeOutcome(probe: "nvidia-smi", status: .ok, detail: "no NVIDIA GPU found")
-            case 9: return ProbeOutcome(probe: "nvidia-smi", status: .error, detail: "the NVIDIA driver is not loaded (exit 9): load the nvidia kernel module")
-            case 12: return ProbeOutcome(probe: "nvidia-smi", status: .toolMissing, detail: "the NVML library was not found (exit 12): reinstall the NVIDIA driver")
-            case 15: return ProbeOutcome(probe: "nvidia-smi", status: .error, detail: "a GPU has fallen off the bus (exit 15): check power and the PCIe slot, then reboot")
-            default: return ProbeOutcome(probe: "nvidia-smi", status: .error, detail: "failed with exit \(code): \(r.stderr.split(whereSeparator: \.isNewline).first.map(String.init) ?? "")")
+            case 9:
+                return ProbeOutcome(
+                    probe: "nvidia-smi", status: .error,
+                    detail: "the NVIDIA driver is not loaded (exit 9): load the nvidia kernel module")
+            case 12:
+                return ProbeOutcome(
+                    probe: "nvidia-smi", status: .toolMissing,
+                    detail: "the NVML library was not found (exit 12): reinstall the NVIDIA driver")
+            case 15:
+                return ProbeOutcome(
+                    probe: "nvidia-smi", status: .error,
+                    detail: "a GPU has fallen off the bus (exit 15): check power and the PCIe slot, then reboot")
+            default:
+                return ProbeOutcome(
+                    probe: "nvidia-smi", status: .error,
+                    detail:
+                        "failed with exit \(code): \(r.stderr.split(whereSeparator: \.isNewline).first.map(String.init) ?? "")"
+                )
             }
         }
     }

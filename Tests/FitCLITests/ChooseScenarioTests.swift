@@ -5,17 +5,27 @@ import Testing
 /// observed there. Each test names the observation it checks.
 @Suite("fit choose on the seed posts' machines", .serialized)
 struct ChooseScenarioTests {
-    func choose(_ args: [String]) throws -> (first: [String: Any], bestLocal: [String: Any]?, localAdequate: Bool, candidates: [[String: Any]], json: [String: Any]) {
+    func choose(_ args: [String]) throws -> (
+        first: [String: Any], bestLocal: [String: Any]?, localAdequate: Bool, candidates: [[String: Any]],
+        json: [String: Any]
+    ) {
         let r = try Fit.run(["choose"] + args + ["--json", "--machine", vmMachine])
         #expect(r.code == 0, "\(r.stderr)")
         let j = try r.json()
-        return (j["firstChoice"] as? [String: Any] ?? [:], j["bestLocal"] as? [String: Any], j["localAdequate"] as? Bool ?? false,
-                j["candidates"] as? [[String: Any]] ?? [], j)
+        return (
+            j["firstChoice"] as? [String: Any] ?? [:], j["bestLocal"] as? [String: Any],
+            j["localAdequate"] as? Bool ?? false,
+            j["candidates"] as? [[String: Any]] ?? [], j
+        )
     }
-    func candidate(_ cs: [[String: Any]], _ model: String) -> [String: Any]? { cs.first { $0["model"] as? String == model } }
+    func candidate(_ cs: [[String: Any]], _ model: String) -> [String: Any]? {
+        cs.first { $0["model"] as? String == model }
+    }
     func success(_ c: [String: Any]?) -> Double { c?["expectedSuccess"] as? Double ?? -1 }
 
-    @Test("Seed 000 (M4 MacBook Pro 48 GB, side::kick refactor): Qwen 3 14B and GPT-OSS 20B fit there but failed 10/10, so fit rates them inadequate")
+    @Test(
+        "Seed 000 (M4 MacBook Pro 48 GB, side::kick refactor): Qwen 3 14B and GPT-OSS 20B fit there but failed 10/10, so fit rates them inadequate"
+    )
     func seed000LaptopModelsFail() throws {
         let c = try choose(["--tier", "basic", "--harness", "--hardware", "M4 Pro 48GB"])
         for m in ["qwen3-14b", "gpt-oss-20b"] {
@@ -26,49 +36,68 @@ struct ChooseScenarioTests {
         }
     }
 
-    @Test("Seed 000: Qwen 3 Coder 30B is too large for the 48 GB laptop unless quantized (BF16 does not fit, Q8_0 fills all but ~1 GiB of the GPU's share, Q4_K_M leaves room)")
+    @Test(
+        "Seed 000: Qwen 3 Coder 30B is too large for the 48 GB laptop unless quantized (BF16 does not fit, Q8_0 fills all but ~1 GiB of the GPU's share, Q4_K_M leaves room)"
+    )
     func seed000CoderNeedsQuantizing() throws {
         func plan(_ q: String) throws -> [String: Any] {
-            try Fit.run(["plan", "qwen3-coder-30b-a3b-instruct", "--quant", q, "--ctx", "48k", "--hardware", "M4 Pro 48GB", "--machine", vmMachine, "--json"]).json()
+            try Fit.run([
+                "plan", "qwen3-coder-30b-a3b-instruct", "--quant", q, "--ctx", "48k", "--hardware", "M4 Pro 48GB",
+                "--machine", vmMachine, "--json",
+            ]).json()
         }
         #expect(try plan("BF16")["verdict"] as? String != "fits-on-gpu")
-        let q8 = try plan("Q8_0"), q4 = try plan("Q4_K_M")
+        let q8 = try plan("Q8_0")
+        let q4 = try plan("Q4_K_M")
         #expect((q8["maxContext"] as? Int ?? 0) < 65536, "Q8_0 tops out just above 48k: \(q8["maxContext"] ?? "")")
         #expect(q4["verdict"] as? String == "fits-on-gpu")
         #expect((q4["maxContext"] as? Int ?? 0) >= 131072)
     }
 
-    @Test("Seed 001: Claude Haiku 4.5 went 10/10 like Sonnet 4.5 for less: both adequate, Haiku cheaper per successful task")
+    @Test(
+        "Seed 001: Claude Haiku 4.5 went 10/10 like Sonnet 4.5 for less: both adequate, Haiku cheaper per successful task"
+    )
     func seed001HaikuCheaperPerSuccess() throws {
         let c = try choose(["--tier", "basic", "--harness", "--hardware", "M4 Pro 48GB"])
-        let haiku = try #require(candidate(c.candidates, "anthropic/claude-haiku-4.5")), sonnet = try #require(candidate(c.candidates, "anthropic/claude-sonnet-4.5"))
+        let haiku = try #require(candidate(c.candidates, "anthropic/claude-haiku-4.5"))
+        let sonnet = try #require(candidate(c.candidates, "anthropic/claude-sonnet-4.5"))
         #expect(haiku["adequate"] as? Bool == true && sonnet["adequate"] as? Bool == true)
         #expect((haiku["costPerSuccessUSD"] as? Double ?? 9) < (sonnet["costPerSuccessUSD"] as? Double ?? 0))
     }
 
-    @Test("Seed 003 (RTX 5090 32 GB, 64 GB RAM, whole feature): the five local models it ran all fit and all rate inadequate; Sonnet 4, which shipped, rates above each")
+    @Test(
+        "Seed 003 (RTX 5090 32 GB, 64 GB RAM, whole feature): the five local models it ran all fit and all rate inadequate; Sonnet 4, which shipped, rates above each"
+    )
     func seed003LocalModelsFailTheFeature() throws {
         let c = try choose(["--tier", "advanced", "--harness", "--hardware", "RTX 5090", "--ram", "64GB"])
         let sonnet = success(candidate(c.candidates, "anthropic/claude-sonnet-4"))
-        for m in ["qwen3-coder-30b-a3b-instruct", "qwen3.6-35b-a3b", "gemma-4-12b-it", "hermes-4-14b", "devstral-small-2507"] {
+        for m in [
+            "qwen3-coder-30b-a3b-instruct", "qwen3.6-35b-a3b", "gemma-4-12b-it", "hermes-4-14b", "devstral-small-2507",
+        ] {
             let row = try #require(candidate(c.candidates, m), "\(m) ran on the 5090 in seed 003")
             #expect(row["adequate"] as? Bool == false, "\(m)")
             #expect(success(row) < sonnet, "\(m)")
         }
     }
 
-    @Test("Seeds 002 and 003: without a harness no local model that fits a 5090 is good enough for advanced work, and fit says to pay for a cloud model")
+    @Test(
+        "Seeds 002 and 003: without a harness no local model that fits a 5090 is good enough for advanced work, and fit says to pay for a cloud model"
+    )
     func seed002AdvancedRawNeedsCloud() throws {
         let c = try choose(["--tier", "advanced", "--hardware", "RTX 5090", "--ram", "64GB"])
         #expect(c.localAdequate == false)
         #expect(c.first["kind"] as? String == "cloud")
         #expect(c.bestLocal != nil, "something fits; it is just not good enough")
-        let text = try Fit.run(["choose", "--tier", "advanced", "--hardware", "RTX 5090", "--ram", "64GB", "--machine", vmMachine])
+        let text = try Fit.run([
+            "choose", "--tier", "advanced", "--hardware", "RTX 5090", "--ram", "64GB", "--machine", vmMachine,
+        ])
         #expect(text.stdout.contains("No local model on this machine is good enough for advanced work"))
         #expect(text.stdout.contains("Through a coding harness (--harness)"), "names what would change the answer")
     }
 
-    @Test("Seed 002 (rented GPUs, raw tool calls): tier 3 is unreliable across the board even for the best (MiniMax, 22/30), while Qwen3.5 passed every basic task")
+    @Test(
+        "Seed 002 (rented GPUs, raw tool calls): tier 3 is unreliable across the board even for the best (MiniMax, 22/30), while Qwen3.5 passed every basic task"
+    )
     func seed002RentedGPUs() throws {
         let advanced = try choose(["--tier", "advanced", "--hardware", "2x H100 SXM5 80GB"])
         #expect(advanced.localAdequate == false)
@@ -78,7 +107,9 @@ struct ChooseScenarioTests {
         #expect(candidate(basic.candidates, "qwen3.5-27b")?["adequate"] as? Bool == true)
     }
 
-    @Test("Seed 004 ($2,899 Mac Studio, taken as M4 Max 64 GB; Claude Code): Gemma 4 31B fits and passed every task, so local is adequate")
+    @Test(
+        "Seed 004 ($2,899 Mac Studio, taken as M4 Max 64 GB; Claude Code): Gemma 4 31B fits and passed every task, so local is adequate"
+    )
     func seed004MacStudioGemma() throws {
         let c = try choose(["--tier", "intermediate", "--harness", "--hardware", "M4 Max 64GB"])
         #expect(c.localAdequate == true)
@@ -105,8 +136,12 @@ struct ChooseScenarioTests {
         #expect(!c.candidates.isEmpty)
         for cand in c.candidates {
             let evidence = cand["evidence"] as? [[String: Any]] ?? []
-            #expect(!evidence.isEmpty && evidence.allSatisfy { !($0["source"] as? String ?? "").isEmpty }, "\(cand["model"] ?? "")")
-            let low = cand["successLow"] as? Double ?? -1, mean = cand["expectedSuccess"] as? Double ?? -1, high = cand["successHigh"] as? Double ?? -1
+            #expect(
+                !evidence.isEmpty && evidence.allSatisfy { !($0["source"] as? String ?? "").isEmpty },
+                "\(cand["model"] ?? "")")
+            let low = cand["successLow"] as? Double ?? -1
+            let mean = cand["expectedSuccess"] as? Double ?? -1
+            let high = cand["successHigh"] as? Double ?? -1
             #expect(0 <= low && low <= mean && mean <= high && high <= 1)
         }
         let tier = c.json["tier"] as? [String: Any] ?? [:]
@@ -124,13 +159,27 @@ struct ChooseScenarioTests {
         #expect(candidate(c.candidates, "qwen3.5-27b")?["speedSource"] as? String == "estimate")
     }
 
-    @Test("Bad input: one line naming the input and the fix", arguments: [
-        (["choose", "--tier", "expert"], "--tier expert is not a tier; use one of basic, intermediate, advanced", Int32(64)),
-        (["choose", "--tier", "basic", "--max-cost", "0"], "--max-cost 0 leaves nothing to spend", Int32(64)),
-        (["choose", "--tier", "basic", "--max-cost", "cheap"], "--max-cost cheap is not an amount in USD", Int32(64)),
-        (["choose", "--tier", "basic", "--model", "smollm2-135m-instruct"], "--model smollm2-135m-instruct has no evidence for basic work", Int32(1)),
-        (["choose", "--tier", "basic", "--model", "no-such-model-xyz"], "--model no-such-model-xyz is neither a catalog model nor a cloud id", Int32(64)),
-    ])
+    @Test(
+        "Bad input: one line naming the input and the fix",
+        arguments: [
+            (
+                ["choose", "--tier", "expert"], "--tier expert is not a tier; use one of basic, intermediate, advanced",
+                Int32(64)
+            ),
+            (["choose", "--tier", "basic", "--max-cost", "0"], "--max-cost 0 leaves nothing to spend", Int32(64)),
+            (
+                ["choose", "--tier", "basic", "--max-cost", "cheap"], "--max-cost cheap is not an amount in USD",
+                Int32(64)
+            ),
+            (
+                ["choose", "--tier", "basic", "--model", "smollm2-135m-instruct"],
+                "--model smollm2-135m-instruct has no evidence for basic work", Int32(1)
+            ),
+            (
+                ["choose", "--tier", "basic", "--model", "no-such-model-xyz"],
+                "--model no-such-model-xyz is neither a catalog model nor a cloud id", Int32(64)
+            ),
+        ])
     func badInput(args: [String], message: String, code: Int32) throws {
         let r = try Fit.run(args + ["--machine", vmMachine])
         #expect(r.code == code)
@@ -142,9 +191,15 @@ struct ChooseScenarioTests {
     func localOnlyNothingFits() throws {
         let r = try Fit.run(["choose", "--tier", "basic", "--local-only", "--ram", "1GiB", "--machine", vmMachine])
         #expect(r.code == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("Best local: none. No model with evidence for basic work fits on this machine at 32k context."))
-        #expect(r.stdout.contains("GiB of usable GPU (or unified) memory, qwen3.5-27b"), "names what a good model would need")
-        let j = try Fit.run(["choose", "--tier", "basic", "--local-only", "--ram", "1GiB", "--machine", vmMachine, "--json"]).json()
+        #expect(
+            r.stdout.contains(
+                "Best local: none. No model with evidence for basic work fits on this machine at 32k context."))
+        #expect(
+            r.stdout.contains("GiB of usable GPU (or unified) memory, qwen3.5-27b"),
+            "names what a good model would need")
+        let j = try Fit.run([
+            "choose", "--tier", "basic", "--local-only", "--ram", "1GiB", "--machine", vmMachine, "--json",
+        ]).json()
         #expect(j["bestLocal"] is NSNull && j["firstChoice"] is NSNull)
         #expect(j["localAdequate"] as? Bool == false)
     }

@@ -2,7 +2,8 @@ import FitCore
 import Foundation
 import Testing
 
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
 let vmMachine = packageRoot.appendingPathComponent("Probes/machines/cpu-only-vm.json").path
 
 /// Runs the built `fit` binary, as a user would.
@@ -12,7 +13,8 @@ struct Fit {
     static var binary: String {
         if let b = ProcessInfo.processInfo.environment["FIT_BINARY"] { return b }
         // The test bundle sits next to the products: .build/<triple>/debug/fitPackageTests.xctest
-        let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("fit").path
+        let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("fit").path
         if FileManager.default.isExecutableFile(atPath: besideTests) { return besideTests }
         return packageRoot.appendingPathComponent(".build/debug/fit").path
     }
@@ -22,26 +24,33 @@ struct Fit {
         p.executableURL = URL(fileURLWithPath: executable ?? binary)
         p.arguments = args
         var environment = ProcessInfo.processInfo.environment
-        environment["FIT_CACHE_DIR"] = FileManager.default.temporaryDirectory.appendingPathComponent("fit-e2e-cache").path
+        environment["FIT_CACHE_DIR"] =
+            FileManager.default.temporaryDirectory.appendingPathComponent("fit-e2e-cache").path
         environment["NO_COLOR"] = "1"
-        environment["FIT_DATA_DIR"] = FileManager.default.temporaryDirectory.appendingPathComponent("fit-e2e-data-none").path
+        environment["FIT_DATA_DIR"] =
+            FileManager.default.temporaryDirectory.appendingPathComponent("fit-e2e-data-none").path
         for (k, v) in env { environment[k] = v }
         p.environment = environment
         // Output goes to files, not pipes: nothing can block however much fit prints.
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fit-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let outURL = dir.appendingPathComponent("out"), errURL = dir.appendingPathComponent("err")
+        let outURL = dir.appendingPathComponent("out")
+        let errURL = dir.appendingPathComponent("err")
         FileManager.default.createFile(atPath: outURL.path, contents: nil)
         FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
+        let out = try FileHandle(forWritingTo: outURL)
+        let err = try FileHandle(forWritingTo: errURL)
         p.standardOutput = out
         p.standardError = err
         try p.run()
         p.waitUntilExit()
-        try out.close(); try err.close()
-        return Fit(stdout: try String(contentsOf: outURL, encoding: .utf8), stderr: try String(contentsOf: errURL, encoding: .utf8),
-                   code: p.terminationStatus)
+        try out.close()
+        try err.close()
+        return Fit(
+            stdout: try String(contentsOf: outURL, encoding: .utf8),
+            stderr: try String(contentsOf: errURL, encoding: .utf8),
+            code: p.terminationStatus)
     }
 
     func json() throws -> [String: Any] {
@@ -62,13 +71,17 @@ struct EndToEndTests {
         let verdicts = Set(results.compactMap { $0["verdict"] as? String })
         #expect(verdicts.isSubset(of: ["fits-on-gpu", "partial-offload", "ram-only", "does-not-fit"]))
         #expect(verdicts.contains("ram-only") && verdicts.contains("does-not-fit") && !verdicts.contains("fits-on-gpu"))
-        let llama = results.first { $0["model"] as? String == "llama-3.1-8b-instruct" && $0["quant"] as? String == "Q4_K_M" }
+        let llama = results.first {
+            $0["model"] as? String == "llama-3.1-8b-instruct" && $0["quant"] as? String == "Q4_K_M"
+        }
         let memory = llama?["memory"] as? [String: Any]
         #expect(memory?["kvCacheBytes"] as? Int == 8 << 30)  // 128 KiB/token x 65536
         #expect(llama?["maxContext"] as? Int == 131072)
     }
 
-    @Test("the first screen answers: one build per model that runs here, grouped by verdict, within 80 columns, no colour off a terminal")
+    @Test(
+        "the first screen answers: one build per model that runs here, grouped by verdict, within 80 columns, no colour off a terminal"
+    )
     func table() throws {
         let r = try Fit.run(["--ctx", "64k", "--machine", vmMachine], env: ["COLUMNS": "80"])
         #expect(r.code == 0)
@@ -83,7 +96,9 @@ struct EndToEndTests {
         #expect(lines.allSatisfy { $0.count <= 80 }, "\(lines.filter { $0.count > 80 })")
         let heading = try #require(lines.firstIndex { $0.hasPrefix("Fits in RAM only (") })
         let rows = lines[(heading + 1)...].prefix { !$0.isEmpty && !$0.hasPrefix("20 fits") }
-        #expect(rows.count == 20 && Set(rows.map { $0.split(separator: " ")[0] }).count == rows.count, "one row per model, 20 by default: \(rows)")
+        #expect(
+            rows.count == 20 && Set(rows.map { $0.split(separator: " ")[0] }).count == rows.count,
+            "one row per model, 20 by default: \(rows)")
         // a narrow terminal drops columns, it never wraps
         let narrow = try Fit.run(["--ctx", "64k", "--machine", vmMachine], env: ["COLUMNS": "50"])
         #expect(narrow.stdout.split(separator: "\n").allSatisfy { $0.count <= 50 })
@@ -91,14 +106,18 @@ struct EndToEndTests {
         #expect(header.contains("DECODE") && !header.contains("MAX CTX"), "\(header)")
     }
 
-    @Test("--all shows every build, --fits drops what does not fit, --limit and --sort order them, --csv has every column")
+    @Test(
+        "--all shows every build, --fits drops what does not fit, --limit and --sort order them, --csv has every column"
+    )
     func tableOptions() throws {
         let all = try Fit.run(["--ctx", "64k", "--machine", vmMachine, "--all"])
         #expect(all.code == 0)
         #expect(all.stdout.contains("does not fit"))
         let fitting = try Fit.run(["--ctx", "64k", "--machine", vmMachine, "--all", "--fits"])
         #expect(!fitting.stdout.contains("does not fit") && fitting.stdout.contains("fits in RAM only"))
-        let csv = try Fit.run(["--ctx", "64k", "--machine", vmMachine, "--csv", "--all", "--sort", "memory", "--limit", "5"])
+        let csv = try Fit.run([
+            "--ctx", "64k", "--machine", vmMachine, "--csv", "--all", "--sort", "memory", "--limit", "5",
+        ])
         let lines = csv.stdout.split(separator: "\n")
         #expect(lines.count == 6 && lines[0].hasPrefix("model,name,parameters"))
         let bytes = lines.dropFirst().compactMap { Int($0.split(separator: ",")[7]) }
@@ -109,7 +128,10 @@ struct EndToEndTests {
 
     @Test("fit plan: the breakdown is stable and documented (JSON field names)")
     func planJSON() throws {
-        let r = try Fit.run(["plan", "Qwen/Qwen3-Coder-30B-A3B-Instruct", "--ctx", "32k", "--json", "--machine", vmMachine, "--vram", "24GiB"])
+        let r = try Fit.run([
+            "plan", "Qwen/Qwen3-Coder-30B-A3B-Instruct", "--ctx", "32k", "--json", "--machine", vmMachine, "--vram",
+            "24GiB",
+        ])
         #expect(r.code == 0, "\(r.stderr)")
         let j = try r.json()
         let memory = j["memory"] as? [String: Int] ?? [:]
@@ -155,17 +177,19 @@ struct EndToEndTests {
         #expect(r.stdout.contains("cpu.model"))
     }
 
-    @Test("bad input: one line naming the input and the fix, exit 64", arguments: [
-        (["--ctx", "-1"], "--ctx -1"), (["--ctx", "10G"], "--ctx 10G"), (["--ctx", "0"], "--ctx 0"),
-        (["--ctx", "99999999999"], "--ctx 99999999999"),
-        (["plan", "llama3.1:8b", "--quant", "Q9_X"], "--quant Q9_X"),
-        (["plan", "lama-3.1-8b"], "closest catalog entries: llama-3.1-8b-instruct"),
-        (["--machine", "/nonexistent.json"], "--machine /nonexistent.json"),
-        (["--machine", "Package.swift"], "--machine Package.swift is not a machine description"),
-        (["plan", "llama3.1:8b", "--kv-type", "q4_0", "--flash-attn", "off"], "needs --flash-attn on"),
-        (["--vram", "24XB"], "--vram 24XB"),
-        (["--no-such-flag"], "--no-such-flag"),
-    ])
+    @Test(
+        "bad input: one line naming the input and the fix, exit 64",
+        arguments: [
+            (["--ctx", "-1"], "--ctx -1"), (["--ctx", "10G"], "--ctx 10G"), (["--ctx", "0"], "--ctx 0"),
+            (["--ctx", "99999999999"], "--ctx 99999999999"),
+            (["plan", "llama3.1:8b", "--quant", "Q9_X"], "--quant Q9_X"),
+            (["plan", "lama-3.1-8b"], "closest catalog entries: llama-3.1-8b-instruct"),
+            (["--machine", "/nonexistent.json"], "--machine /nonexistent.json"),
+            (["--machine", "Package.swift"], "--machine Package.swift is not a machine description"),
+            (["plan", "llama3.1:8b", "--kv-type", "q4_0", "--flash-attn", "off"], "needs --flash-attn on"),
+            (["--vram", "24XB"], "--vram 24XB"),
+            (["--no-such-flag"], "--no-such-flag"),
+        ])
     func badInput(_ args: [String], _ mentions: String) throws {
         let r = try Fit.run(args + (args.contains("--machine") ? [] : ["--machine", vmMachine]))
         #expect(r.code == 64)
@@ -177,9 +201,11 @@ struct EndToEndTests {
     @Test("a catalog file with a wrong type: one line, file: entry: field: problem, exit 65")
     func badCatalog() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fit-badcat-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir.appendingPathComponent("models"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: dir.appendingPathComponent("models"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let good = try String(contentsOf: packageRoot.appendingPathComponent("Catalog/models/phi.yaml"), encoding: .utf8)
+        let good = try String(
+            contentsOf: packageRoot.appendingPathComponent("Catalog/models/phi.yaml"), encoding: .utf8)
         let bad = good.replacingOccurrences(of: "layers: 40", with: "layers: forty")
         #expect(bad != good)
         try bad.write(to: dir.appendingPathComponent("models/phi.yaml"), atomically: true, encoding: .utf8)
@@ -211,11 +237,16 @@ struct SafetensorsBuildEndToEndTests {
 
     @Test("--quant names a format: the listed repo when there is one, else sized from the format and said so")
     func byFormat() throws {
-        let listed = try Fit.run(["plan", "qwen3.5-27b", "--quant", "gptq-4bit", "--ctx", "32k", "--hardware", "RTX 4090", "--machine", vmMachine])
+        let listed = try Fit.run([
+            "plan", "qwen3.5-27b", "--quant", "gptq-4bit", "--ctx", "32k", "--hardware", "RTX 4090", "--machine",
+            vmMachine,
+        ])
         #expect(listed.code == 0, "\(listed.stderr)")
         #expect(listed.stdout.contains("GPTQ-4bit (Qwen/Qwen3.5-27B-GPTQ-Int4)"))
         #expect(listed.stdout.contains("Launch: vllm serve Qwen/Qwen3.5-27B-GPTQ-Int4 --max-model-len 32768"))
-        let unlisted = try Fit.run(["plan", "llama-3.1-8b-instruct", "--quant", "MLX-3bit", "--ctx", "8k", "--machine", mac])
+        let unlisted = try Fit.run([
+            "plan", "llama-3.1-8b-instruct", "--quant", "MLX-3bit", "--ctx", "8k", "--machine", mac,
+        ])
         #expect(unlisted.code == 0, "\(unlisted.stderr)")
         #expect(unlisted.stdout.contains("not a listed build of llama-3.1-8b-instruct"))
         let bad = try Fit.run(["plan", "qwen3.5-27b", "--quant", "EXL2", "--machine", mac])
@@ -237,7 +268,10 @@ struct SafetensorsBuildEndToEndTests {
 struct HardwareEndToEndTests {
     @Test("2x RTX 3090 plans per device, with this machine's RAM")
     func dual3090() throws {
-        let r = try Fit.run(["plan", "llama-3.3-70b-instruct", "--ctx", "32k", "--json", "--hardware", "2x RTX 3090", "--machine", vmMachine])
+        let r = try Fit.run([
+            "plan", "llama-3.3-70b-instruct", "--ctx", "32k", "--json", "--hardware", "2x RTX 3090", "--machine",
+            vmMachine,
+        ])
         #expect(r.code == 0, "\(r.stderr)")
         let j = try r.json()
         let gpus = (j["devices"] as? [[String: Any]] ?? []).filter { ($0["id"] as? String) != "cpu" }
@@ -248,9 +282,12 @@ struct HardwareEndToEndTests {
         }
     }
 
-    @Test("unknown and ambiguous hardware names: one line, exit 64", arguments: [
-        ("RTX 3099", "closest: NVIDIA GeForce RTX 3090"), ("RX 7900", "matches several"), ("0x RTX 3090", "is not a hardware name"),
-    ])
+    @Test(
+        "unknown and ambiguous hardware names: one line, exit 64",
+        arguments: [
+            ("RTX 3099", "closest: NVIDIA GeForce RTX 3090"), ("RX 7900", "matches several"),
+            ("0x RTX 3090", "is not a hardware name"),
+        ])
     func badNames(_ name: String, _ mentions: String) throws {
         let r = try Fit.run(["--hardware", name, "--machine", vmMachine])
         #expect(r.code == 64)
@@ -262,14 +299,24 @@ struct HardwareEndToEndTests {
 
 @Suite("Every recorded machine probes to its expected description")
 struct RecordedMachineTests {
-    static let names: [String] = (try? FileManager.default.contentsOfDirectory(atPath: packageRoot.appendingPathComponent("Probes/fixtures").path).sorted()) ?? []
+    static let names: [String] =
+        (try? FileManager.default.contentsOfDirectory(
+            atPath: packageRoot.appendingPathComponent("Probes/fixtures").path
+        ).sorted()) ?? []
 
-    @Test("fit probe --json --sysroot FIXTURE matches Probes/machines/FIXTURE.json (scripts/record-machines.sh re-records)", arguments: names)
+    @Test(
+        "fit probe --json --sysroot FIXTURE matches Probes/machines/FIXTURE.json (scripts/record-machines.sh re-records)",
+        arguments: names)
     func machine(_ name: String) throws {
-        let r = try Fit.run(["probe", "--json", "--sysroot", packageRoot.appendingPathComponent("Probes/fixtures/\(name)").path + "/"])
+        let r = try Fit.run([
+            "probe", "--json", "--sysroot", packageRoot.appendingPathComponent("Probes/fixtures/\(name)").path + "/",
+        ])
         #expect(r.code == 0, "\(r.stderr)")
-        let expected = try String(contentsOf: packageRoot.appendingPathComponent("Probes/machines/\(name).json"), encoding: .utf8)
-        #expect(r.stdout == expected, "\(name): the probe's answer changed; if that is right, run scripts/record-machines.sh")
+        let expected = try String(
+            contentsOf: packageRoot.appendingPathComponent("Probes/machines/\(name).json"), encoding: .utf8)
+        #expect(
+            r.stdout == expected,
+            "\(name): the probe's answer changed; if that is right, run scripts/record-machines.sh")
     }
 
     @Test("there are recorded machines to check")
@@ -291,13 +338,17 @@ struct GGUFEndToEndTests {
         #expect((j["llamaServer"] as? [String])?.contains(smol) == true)
     }
 
-    @Test("a corrupt or missing GGUF: one line naming the file and what is wrong, exit 64", arguments: [
-        ("Package.swift.gguf", "no such file"), ("corrupt", "it is not a GGUF file"),
-    ])
+    @Test(
+        "a corrupt or missing GGUF: one line naming the file and what is wrong, exit 64",
+        arguments: [
+            ("Package.swift.gguf", "no such file"), ("corrupt", "it is not a GGUF file"),
+        ])
     func bad(_ which: String, _ mentions: String) throws {
         var path = which
         if which == "corrupt" {
-            path = FileManager.default.temporaryDirectory.appendingPathComponent("fit-corrupt-\(UUID().uuidString).gguf").path
+            path =
+                FileManager.default.temporaryDirectory.appendingPathComponent("fit-corrupt-\(UUID().uuidString).gguf")
+                .path
             try "this is not a model".write(toFile: path, atomically: true, encoding: .utf8)
         }
         defer { if which == "corrupt" { try? FileManager.default.removeItem(atPath: path) } }
@@ -366,15 +417,22 @@ struct ScanAddEndToEndTests {
             try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
         }
         let fixtures = packageRoot.appendingPathComponent("Tests/Fixtures/gguf").path
-        try FileManager.default.copyItem(atPath: fixtures + "/SmolLM2-135M-Instruct.Q4_1.header.gguf", toPath: hf + "/smollm2-135m-instruct-q4_1.gguf")
-        try FileManager.default.copyItem(atPath: fixtures + "/gemma-3-270m-q4_k_m.header.gguf", toPath: ollama + "/blobs/sha256-aaaa")
+        try FileManager.default.copyItem(
+            atPath: fixtures + "/SmolLM2-135M-Instruct.Q4_1.header.gguf",
+            toPath: hf + "/smollm2-135m-instruct-q4_1.gguf")
+        try FileManager.default.copyItem(
+            atPath: fixtures + "/gemma-3-270m-q4_k_m.header.gguf", toPath: ollama + "/blobs/sha256-aaaa")
         try #"{"schemaVersion":2,"layers":[{"mediaType":"application/vnd.ollama.image.model","digest":"sha256:aaaa"}]}"#
-            .write(toFile: ollama + "/manifests/registry.ollama.ai/library/gemma3/270m", atomically: true, encoding: .utf8)
-        try "not json".write(toFile: ollama + "/manifests/registry.ollama.ai/library/gemma3/broken", atomically: true, encoding: .utf8)
+            .write(
+                toFile: ollama + "/manifests/registry.ollama.ai/library/gemma3/270m", atomically: true, encoding: .utf8)
+        try "not json".write(
+            toFile: ollama + "/manifests/registry.ollama.ai/library/gemma3/broken", atomically: true, encoding: .utf8)
         return h
     }
 
-    @Test("scan finds the Hugging Face cache and Ollama's store, matches the catalog, and warns about what it cannot read")
+    @Test(
+        "scan finds the Hugging Face cache and Ollama's store, matches the catalog, and warns about what it cannot read"
+    )
     func scan() throws {
         let h = try home()
         defer { try? FileManager.default.removeItem(atPath: h) }
@@ -396,16 +454,16 @@ struct ScanAddEndToEndTests {
         defer { try? FileManager.default.removeItem(atPath: h) }
         let file = h + "/mine.yaml"
         try """
-            schema: 1
-            models:
-              - id: my-tiny-1b
-                name: My Tiny 1B
-                family: tiny
-                released: 2026-11-01
-                license: mit
-                sources: [my own config.json]
-                architecture: {layers: 16, hiddenSize: 2048, heads: 32, kvHeads: 8, headDim: 64, ffnSize: 8192, vocabSize: 128256, contextLength: 131072, tiedEmbeddings: true}
-            """.write(toFile: file, atomically: true, encoding: .utf8)
+        schema: 1
+        models:
+          - id: my-tiny-1b
+            name: My Tiny 1B
+            family: tiny
+            released: 2026-11-01
+            license: mit
+            sources: [my own config.json]
+            architecture: {layers: 16, hiddenSize: 2048, heads: 32, kvHeads: 8, headDim: 64, ffnSize: 8192, vocabSize: 128256, contextLength: 131072, tiedEmbeddings: true}
+        """.write(toFile: file, atomically: true, encoding: .utf8)
         let cache = h + "/cache"
         let env = ["FIT_DATA_DIR": h + "/data", "FIT_CACHE_DIR": cache]
         #expect(try Fit.run(["catalog", "add", file], env: env).code == 0)
@@ -415,8 +473,11 @@ struct ScanAddEndToEndTests {
         #expect(plan.code == 0, "\(plan.stderr)")
         let again = try Fit.run(["catalog", "add", file], env: env)
         #expect(again.code == 64 && again.stderr.split(separator: "\n").count == 1)
-        try (try String(contentsOfFile: file, encoding: .utf8)).replacingOccurrences(of: "layers: 16", with: "layers: many")
-            .replacingOccurrences(of: "my-tiny-1b", with: "my-tiny-2b").write(toFile: file, atomically: true, encoding: .utf8)
+        try (try String(contentsOfFile: file, encoding: .utf8)).replacingOccurrences(
+            of: "layers: 16", with: "layers: many"
+        )
+        .replacingOccurrences(of: "my-tiny-1b", with: "my-tiny-2b").write(
+            toFile: file, atomically: true, encoding: .utf8)
         let bad = try Fit.run(["catalog", "add", file], env: env)
         #expect(bad.code == 64 && bad.stderr.contains("my-tiny-2b: architecture.layers: must be an integer"))
     }
@@ -426,32 +487,47 @@ struct ScanAddEndToEndTests {
 struct SpeedEndToEndTests {
     @Test("on a GPU from the table: decode empty and at depth, prefill, time to first token")
     func gpu() throws {
-        let r = try Fit.run(["plan", "llama3.1:8b", "--ctx", "32k", "--json", "--hardware", "RTX 4090", "--machine", vmMachine])
+        let r = try Fit.run([
+            "plan", "llama3.1:8b", "--ctx", "32k", "--json", "--hardware", "RTX 4090", "--machine", vmMachine,
+        ])
         #expect(r.code == 0, "\(r.stderr)")
         let t = try r.json()["throughput"] as? [String: Any]
-        let empty = t?["decodeTokensPerSecond"] as? Double ?? 0, atContext = t?["decodeTokensPerSecondAtContext"] as? Double ?? 0
+        let empty = t?["decodeTokensPerSecond"] as? Double ?? 0
+        let atContext = t?["decodeTokensPerSecondAtContext"] as? Double ?? 0
         #expect(empty > 50 && empty < 300)
         #expect(atContext < empty)
         #expect((t?["prefillTokensPerSecond"] as? Double ?? 0) > 1000)
         #expect(t?["timeToFirstTokenSeconds"] is Double)
     }
 
-    @Test("when the catalog measured this model, quant and GPU, the measurement stands beside the estimate, with its source")
+    @Test(
+        "when the catalog measured this model, quant and GPU, the measurement stands beside the estimate, with its source"
+    )
     func measuredBeside() throws {
-        let r = try Fit.run(["plan", "gpt-oss-20b", "--ctx", "8k", "--json", "--hardware", "RTX 4090", "--machine", vmMachine])
+        let r = try Fit.run([
+            "plan", "gpt-oss-20b", "--ctx", "8k", "--json", "--hardware", "RTX 4090", "--machine", vmMachine,
+        ])
         #expect(r.code == 0, "\(r.stderr)")
         let measured = (try r.json()["throughput"] as? [String: Any])?["measured"] as? [[String: Any]] ?? []
-        #expect(measured.contains { ($0["test"] as? String) == "tg128" && ($0["source"] as? String ?? "").contains("github.com") })
+        #expect(
+            measured.contains {
+                ($0["test"] as? String) == "tg128" && ($0["source"] as? String ?? "").contains("github.com")
+            })
     }
 
-    @Test("fit --json on a known GPU: decode speed for every row that runs, from the GPU's and the RAM's bandwidth; none for rows that do not fit")
+    @Test(
+        "fit --json on a known GPU: decode speed for every row that runs, from the GPU's and the RAM's bandwidth; none for rows that do not fit"
+    )
     func listSpeeds() throws {
         let r = try Fit.run(["--ctx", "32k", "--json", "--hardware", "RTX 4090", "--machine", vmMachine])
         #expect(r.code == 0, "\(r.stderr)")
         let rows = try r.json()["results"] as? [[String: Any]] ?? []
         let onGPU = rows.filter { $0["verdict"] as? String == "fits-on-gpu" }
         #expect(!onGPU.isEmpty && onGPU.allSatisfy { ($0["decodeTokensPerSecond"] as? Double ?? 0) > 0 })
-        #expect(rows.filter { $0["verdict"] as? String == "does-not-fit" }.allSatisfy { $0["decodeTokensPerSecond"] is NSNull })
+        #expect(
+            rows.filter { $0["verdict"] as? String == "does-not-fit" }.allSatisfy {
+                $0["decodeTokensPerSecond"] is NSNull
+            })
         let partial = rows.filter { $0["verdict"] as? String == "partial-offload" }
         #expect(!partial.isEmpty && partial.allSatisfy { ($0["decodeTokensPerSecond"] as? Double ?? 0) > 0 })
         // A layer in RAM is slower than on the GPU: the same model runs faster fully on the GPU.
@@ -470,7 +546,9 @@ struct SpeedEndToEndTests {
         #expect(t?["device"] as? String == "CPU")
     }
 
-    @Test("partial offload onto a GPU the hardware table does not know: no number it cannot stand behind, and it says why")
+    @Test(
+        "partial offload onto a GPU the hardware table does not know: no number it cannot stand behind, and it says why"
+    )
     func unknownGPU() throws {
         let r = try Fit.run(["plan", "llama3.1:8b", "--ctx", "64k", "--json", "--machine", vmMachine, "--vram", "6GiB"])
         let t = try r.json()["throughput"] as? [String: Any]

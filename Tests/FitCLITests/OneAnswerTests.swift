@@ -7,15 +7,25 @@ import Testing
 struct OneAnswerTests {
     struct Case: CustomStringConvertible, Sendable {
         var model: String, quant: String, machine: [String], ctx: Int, flags: [String] = []
-        var description: String { "\(model) \(quant) at \(ctx) on \(machine.joined(separator: " ")) \(flags.joined(separator: " "))" }
+        var description: String {
+            "\(model) \(quant) at \(ctx) on \(machine.joined(separator: " ")) \(flags.joined(separator: " "))"
+        }
     }
 
     static let cases: [Case] = [
-        Case(model: "qwen3-coder-30b-a3b-instruct", quant: "Q4_K_M", machine: ["--hardware", "RTX 4090", "--ram", "64GiB"], ctx: 65536),
-        Case(model: "qwen3-coder-30b-a3b-instruct", quant: "Q4_K_M", machine: ["--hardware", "RTX 4090", "--ram", "64GiB"], ctx: 65536,
-             flags: ["--n-cpu-moe", "24"]),
-        Case(model: "gpt-oss-120b", quant: "MXFP4", machine: ["--hardware", "RTX 4090", "--ram", "96GiB"], ctx: 65536, flags: ["--cpu-moe"]),
-        Case(model: "llama-3.3-70b-instruct", quant: "Q4_K_M", machine: ["--hardware", "2x RTX 3090", "--ram", "64GiB"], ctx: 32768),
+        Case(
+            model: "qwen3-coder-30b-a3b-instruct", quant: "Q4_K_M",
+            machine: ["--hardware", "RTX 4090", "--ram", "64GiB"], ctx: 65536),
+        Case(
+            model: "qwen3-coder-30b-a3b-instruct", quant: "Q4_K_M",
+            machine: ["--hardware", "RTX 4090", "--ram", "64GiB"], ctx: 65536,
+            flags: ["--n-cpu-moe", "24"]),
+        Case(
+            model: "gpt-oss-120b", quant: "MXFP4", machine: ["--hardware", "RTX 4090", "--ram", "96GiB"], ctx: 65536,
+            flags: ["--cpu-moe"]),
+        Case(
+            model: "llama-3.3-70b-instruct", quant: "Q4_K_M", machine: ["--hardware", "2x RTX 3090", "--ram", "64GiB"],
+            ctx: 32768),
         Case(model: "llama-3.1-8b-instruct", quant: "Q4_K_M", machine: ["--machine", vmMachine], ctx: 32768),
     ]
 
@@ -23,11 +33,14 @@ struct OneAnswerTests {
         let r = try Fit.run(["--all", "--ctx", String(c.ctx), "--json"] + c.machine + c.flags)
         #expect(r.code == 0, "\(r.stderr)")
         let rows = try r.json()["results"] as? [[String: Any]] ?? []
-        return try #require(rows.first { $0["model"] as? String == c.model && $0["quant"] as? String == c.quant }, "no list row for \(c)")
+        return try #require(
+            rows.first { $0["model"] as? String == c.model && $0["quant"] as? String == c.quant },
+            "no list row for \(c)")
     }
 
     func plan(_ c: Case, extra: [String] = []) throws -> [String: Any] {
-        let r = try Fit.run(["plan", c.model, "--quant", c.quant, "--ctx", String(c.ctx), "--json"] + c.machine + c.flags + extra)
+        let r = try Fit.run(
+            ["plan", c.model, "--quant", c.quant, "--ctx", String(c.ctx), "--json"] + c.machine + c.flags + extra)
         #expect(r.code == 0, "\(r.stderr)")
         return try r.json()
     }
@@ -43,8 +56,10 @@ struct OneAnswerTests {
 
     @Test("fit and fit plan: the same memory, verdict, decode (empty and at the context) and prefill", arguments: cases)
     func listAndPlan(_ c: Case) throws {
-        let row = try row(c), p = try plan(c)
-        let memory = p["memory"] as? [String: Any], rowMemory = row["memory"] as? [String: Any]
+        let row = try row(c)
+        let p = try plan(c)
+        let memory = p["memory"] as? [String: Any]
+        let rowMemory = row["memory"] as? [String: Any]
         #expect((memory?["totalBytes"] as? Int) == (rowMemory?["totalBytes"] as? Int))
         #expect(p["verdict"] as? String == row["verdict"] as? String)
         let t = p["throughput"] as? [String: Any] ?? [:]
@@ -54,7 +69,9 @@ struct OneAnswerTests {
         #expect(row["decodeTokensPerSecond"] as? Double != nil, "a known GPU or the host: there is a speed")
     }
 
-    @Test("fit report's fit map and fit plan: the same build, verdict, memory and speed at half the context", arguments: cases.filter { $0.flags.isEmpty })
+    @Test(
+        "fit report's fit map and fit plan: the same build, verdict, memory and speed at half the context",
+        arguments: cases.filter { $0.flags.isEmpty })
     func reportAndPlan(_ c: Case) throws {
         let r = try Fit.run(["report", "--format", "json", "-o", "-", "--ctx", String(c.ctx)] + c.machine)
         #expect(r.code == 0, "\(r.stderr)")
@@ -62,33 +79,42 @@ struct OneAnswerTests {
         let cells = map.first { $0["model"] as? String == c.model }?["cells"] as? [[String: Any]] ?? []
         let cell = try #require(cells.first { $0["context"] as? Int == c.ctx })
         let quant = try #require(cell["quant"] as? String)
-        let p = try plan(Case(model: c.model, quant: quant, machine: c.machine, ctx: c.ctx), extra: ["--depth", String(c.ctx / 2)])
+        let p = try plan(
+            Case(model: c.model, quant: quant, machine: c.machine, ctx: c.ctx), extra: ["--depth", String(c.ctx / 2)])
         #expect(p["verdict"] as? String == cell["verdict"] as? String)
         #expect(((p["memory"] as? [String: Any])?["totalBytes"] as? Int) == cell["memoryBytes"] as? Int)
         let decode = (p["throughput"] as? [String: Any])?["decodeTokensPerSecondAtContext"] as? Double
         let shown = cell["decodeTokensPerSecond"] as? Double
-        #expect(shown != nil && decode.map { abs($0 - (shown ?? 0)) <= 0.051 } == true, "report \(cell) vs plan \(decode ?? -1)")
+        #expect(
+            shown != nil && decode.map { abs($0 - (shown ?? 0)) <= 0.051 } == true,
+            "report \(cell) vs plan \(decode ?? -1)")
     }
 
     @Test("fit choose and fit plan: the same build, memory, verdict, mid-task decode and minutes per task")
     func chooseAndPlan() throws {
         let machine = ["--hardware", "RTX 4090", "--ram", "64GiB"]
         for flags in [[], ["--n-cpu-moe", "24"]] {
-            let r = try Fit.run(["choose", "--tier", "basic", "--local-only", "--model", "qwen3-coder:30b", "--json"] + machine + flags)
+            let r = try Fit.run(
+                ["choose", "--tier", "basic", "--local-only", "--model", "qwen3-coder:30b", "--json"] + machine + flags)
             #expect(r.code == 0, "\(r.stderr)")
             let j = try r.json()
             let ctx = try #require(j["context"] as? Int)
             let cand = try #require((j["candidates"] as? [[String: Any]])?.first)
             let quant = try #require(cand["quant"] as? String)
-            let p = try plan(Case(model: "qwen3-coder-30b-a3b-instruct", quant: quant, machine: machine, ctx: ctx, flags: flags),
-                             extra: ["--depth", String(ctx / 2)])
+            let p = try plan(
+                Case(model: "qwen3-coder-30b-a3b-instruct", quant: quant, machine: machine, ctx: ctx, flags: flags),
+                extra: ["--depth", String(ctx / 2)])
             #expect(p["verdict"] as? String == cand["verdict"] as? String)
             #expect(((p["memory"] as? [String: Any])?["totalBytes"] as? Int) == cand["memoryBytes"] as? Int)
             let t = p["throughput"] as? [String: Any] ?? [:]
-            #expect(Self.same(t["decodeTokensPerSecondAtContext"], cand["decodeTokensPerSecond"]), "\(flags): plan \(t) vs choose \(cand)")
+            #expect(
+                Self.same(t["decodeTokensPerSecondAtContext"], cand["decodeTokensPerSecond"]),
+                "\(flags): plan \(t) vs choose \(cand)")
             let tasks = t["agentTasks"] as? [[String: Any]] ?? []
             let basic = tasks.first { $0["tier"] as? String == "basic" }?["minutes"]
-            #expect(Self.same(basic, cand["minutesPerTask"]), "\(flags): minutes \(basic ?? "none") vs \(cand["minutesPerTask"] ?? "none")")
+            #expect(
+                Self.same(basic, cand["minutesPerTask"]),
+                "\(flags): minutes \(basic ?? "none") vs \(cand["minutesPerTask"] ?? "none")")
         }
     }
 
@@ -96,18 +122,23 @@ struct OneAnswerTests {
     func chooseHonoursExpertOffload() throws {
         let machine = ["--hardware", "RTX 5090", "--ram", "64GiB"]
         func decode(_ flags: [String]) throws -> Double? {
-            let r = try Fit.run(["choose", "--tier", "basic", "--local-only", "--model", "qwen3-coder:30b", "--json"] + machine + flags)
+            let r = try Fit.run(
+                ["choose", "--tier", "basic", "--local-only", "--model", "qwen3-coder:30b", "--json"] + machine + flags)
             #expect(r.code == 0, "\(r.stderr)")
             return (try r.json()["candidates"] as? [[String: Any]])?.first?["decodeTokensPerSecond"] as? Double
         }
-        let onGPU = try #require(try decode([])), offloaded = try #require(try decode(["--n-cpu-moe", "48"]))
+        let onGPU = try #require(try decode([]))
+        let offloaded = try #require(try decode(["--n-cpu-moe", "48"]))
         #expect(offloaded < onGPU * 0.8, "all experts in RAM must cost decode speed: \(offloaded) vs \(onGPU)")
     }
 
     @Test("with every expert in RAM, prefill pays for streaming them over PCIe (gpt-oss-120b, RTX 4090, 64k)")
     func prefillStreamsExperts() throws {
-        let p = try plan(Case(model: "gpt-oss-120b", quant: "MXFP4", machine: ["--hardware", "RTX 4090", "--ram", "96GiB"], ctx: 65536,
-                              flags: ["--cpu-moe"]))
+        let p = try plan(
+            Case(
+                model: "gpt-oss-120b", quant: "MXFP4", machine: ["--hardware", "RTX 4090", "--ram", "96GiB"],
+                ctx: 65536,
+                flags: ["--cpu-moe"]))
         let prefill = try #require((p["throughput"] as? [String: Any])?["prefillTokensPerSecond"] as? Double)
         // ~60 GB of experts over PCIe 4.0 (25 GB/s achieved) once per 512-token batch: a few hundred tokens/s at most
         #expect(prefill < 600, "prefill \(prefill) t/s ignores the experts streamed over PCIe")
@@ -118,9 +149,14 @@ struct OneAnswerTests {
 
     @Test("fit plan's launch line is the faster --n-cpu-moe split when it says that one is faster")
     func launchIsTheFasterSplit() throws {
-        let p = try plan(Case(model: "qwen3-coder-30b-a3b-instruct", quant: "Q8_0", machine: ["--hardware", "RTX 4090", "--ram", "64GiB"],
-                              ctx: 65536))
-        let e = try #require(p["expertOffload"] as? [String: Any], "a 30B MoE at Q8_0 does not fit a 24 GiB card: an expert offload is offered")
+        let p = try plan(
+            Case(
+                model: "qwen3-coder-30b-a3b-instruct", quant: "Q8_0",
+                machine: ["--hardware", "RTX 4090", "--ram", "64GiB"],
+                ctx: 65536))
+        let e = try #require(
+            p["expertOffload"] as? [String: Any],
+            "a 30B MoE at Q8_0 does not fit a 24 GiB card: an expert offload is offered")
         let launch = p["llamaServer"] as? [String] ?? []
         if e["faster"] as? Bool == true {
             #expect(launch == e["llamaServer"] as? [String])
@@ -135,7 +171,9 @@ struct OneAnswerTests {
 
     @Test("--vram with --hardware is applied to the named GPUs, and refused for unified memory")
     func vramWithHardware() throws {
-        let r = try Fit.run(["plan", "llama-3.1-8b-instruct", "--ctx", "8k", "--json", "--hardware", "RTX 4090", "--vram", "6GiB"])
+        let r = try Fit.run([
+            "plan", "llama-3.1-8b-instruct", "--ctx", "8k", "--json", "--hardware", "RTX 4090", "--vram", "6GiB",
+        ])
         #expect(r.code == 0, "\(r.stderr)")
         let gpu = (try r.json()["devices"] as? [[String: Any]])?.first { $0["id"] as? String == "gpu0" }
         #expect((gpu?["capacityBytes"] as? Int) == 5 << 30, "6 GiB less llama.cpp's 1 GiB margin")

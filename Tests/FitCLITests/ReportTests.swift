@@ -1,10 +1,13 @@
-@testable import FitCLI
 import FitCore
 import Foundation
 import Testing
 
+@testable import FitCLI
+
 /// JSONSerialization's booleans are their own class (objCType "c").
-func isBoolean(_ v: Any) -> Bool { String(describing: type(of: v)).contains("Boolean") || v is Bool && !(v is NSNumber) }
+func isBoolean(_ v: Any) -> Bool {
+    String(describing: type(of: v)).contains("Boolean") || v is Bool && !(v is NSNumber)
+}
 
 /// The subset of JSON Schema (2020-12) the report schema uses: type, const, enum, properties,
 /// required, additionalProperties: false, items, oneOf. Returns the first violation, or nil.
@@ -14,7 +17,9 @@ func schemaViolation(_ value: Any, _ schema: [String: Any], at path: String = "$
         return passing == 1 ? nil : "\(path): matches \(passing) of oneOf's \(options.count) schemas"
     }
     if let c = schema["const"] as? String, value as? String != c { return "\(path): expected \(c)" }
-    if let e = schema["enum"] as? [String], !e.contains(value as? String ?? "\u{0}") { return "\(path): \(value) not in \(e)" }
+    if let e = schema["enum"] as? [String], !e.contains(value as? String ?? "\u{0}") {
+        return "\(path): \(value) not in \(e)"
+    }
     if let t = schema["type"] {
         let types = (t as? [String]) ?? [t as? String ?? ""]
         func isType(_ name: String) -> Bool {
@@ -23,7 +28,8 @@ func schemaViolation(_ value: Any, _ schema: [String: Any], at path: String = "$
             case "array": value is [Any]
             case "string": value is String
             case "boolean": isBoolean(value)
-            case "integer": !isBoolean(value) && (value as? NSNumber).map { $0.doubleValue == $0.doubleValue.rounded() } ?? false
+            case "integer":
+                !isBoolean(value) && (value as? NSNumber).map { $0.doubleValue == $0.doubleValue.rounded() } ?? false
             case "number": !isBoolean(value) && value is NSNumber
             case "null": value is NSNull
             default: false
@@ -35,8 +41,11 @@ func schemaViolation(_ value: Any, _ schema: [String: Any], at path: String = "$
         for key in schema["required"] as? [String] ?? [] where obj[key] == nil { return "\(path): missing \(key)" }
         let props = schema["properties"] as? [String: [String: Any]] ?? [:]
         for (k, v) in obj {
-            if let sub = props[k] { if let bad = schemaViolation(v, sub, at: "\(path).\(k)") { return bad } }
-            else if schema["additionalProperties"] as? Bool == false { return "\(path): unexpected \(k)" }
+            if let sub = props[k] {
+                if let bad = schemaViolation(v, sub, at: "\(path).\(k)") { return bad }
+            } else if schema["additionalProperties"] as? Bool == false {
+                return "\(path): unexpected \(k)"
+            }
         }
     }
     if let arr = value as? [Any], let items = schema["items"] as? [String: Any] {
@@ -46,16 +55,32 @@ func schemaViolation(_ value: Any, _ schema: [String: Any], at path: String = "$
 }
 
 let samples = packageRoot.appendingPathComponent("Reports/samples")
-var reportSchema: [String: Any] { try! JSONSerialization.jsonObject(with: Data(contentsOf: packageRoot.appendingPathComponent("Reports/schema/fit-report-1.schema.json"))) as! [String: Any] }
+var reportSchema: [String: Any] {
+    try! JSONSerialization.jsonObject(
+        with: Data(contentsOf: packageRoot.appendingPathComponent("Reports/schema/fit-report-1.schema.json")))
+        as! [String: Any]
+}
 
 /// The sample machines and the arguments scripts/sample-reports.sh gives them.
 func sampleMachines() throws -> [(name: String, args: [String])] {
-    try String(contentsOf: samples.appendingPathComponent("machines.txt"), encoding: .utf8).split(separator: "\n").map { line in
+    try String(contentsOf: samples.appendingPathComponent("machines.txt"), encoding: .utf8).split(separator: "\n").map {
+        line in
         let parts = line.split(separator: "|", maxSplits: 1).map(String.init)
         // Split the arguments as a shell would (double quotes only).
-        var args: [String] = [], cur = "", quoted = false
+        var args: [String] = []
+        var cur = ""
+        var quoted = false
         for ch in parts[1] {
-            if ch == "\"" { quoted.toggle() } else if ch == " " && !quoted { if !cur.isEmpty { args.append(cur); cur = "" } } else { cur.append(ch) }
+            if ch == "\"" {
+                quoted.toggle()
+            } else if ch == " " && !quoted {
+                if !cur.isEmpty {
+                    args.append(cur)
+                    cur = ""
+                }
+            } else {
+                cur.append(ch)
+            }
         }
         if !cur.isEmpty { args.append(cur) }
         return (parts[0], args.map { $0.hasPrefix("Probes/") ? packageRoot.appendingPathComponent($0).path : $0 })
@@ -64,7 +89,8 @@ func sampleMachines() throws -> [(name: String, args: [String])] {
 
 @Suite("fit report: the per-machine report", .serialized)
 struct ReportTests {
-    let empty = FileManager.default.temporaryDirectory.appendingPathComponent("fit-report-data-\(UUID().uuidString)").path
+    let empty = FileManager.default.temporaryDirectory.appendingPathComponent("fit-report-data-\(UUID().uuidString)")
+        .path
 
     @Test("every sample report is what the code writes today (dates fixed): regenerate with scripts/sample-reports.sh")
     func samplesAreCurrent() throws {
@@ -72,36 +98,55 @@ struct ReportTests {
         #expect(machines.count >= 6)
         for (name, args) in machines {
             for fmt in ["json", "md", "html"] {
-                let r = try Fit.run(["report", "--format", fmt, "--date", "2026-11-21", "--redact", "-o", "-"] + args, env: ["FIT_DATA_DIR": empty])
+                let r = try Fit.run(
+                    ["report", "--format", fmt, "--date", "2026-11-21", "--redact", "-o", "-"] + args,
+                    env: ["FIT_DATA_DIR": empty])
                 #expect(r.code == 0, "\(name): \(r.stderr)")
-                let committed = try String(contentsOf: samples.appendingPathComponent("\(name).\(fmt)"), encoding: .utf8)
-                #expect(r.stdout == committed, "Reports/samples/\(name).\(fmt) differs from what fit writes now; run scripts/sample-reports.sh and review the diff")
+                let committed = try String(
+                    contentsOf: samples.appendingPathComponent("\(name).\(fmt)"), encoding: .utf8)
+                #expect(
+                    r.stdout == committed,
+                    "Reports/samples/\(name).\(fmt) differs from what fit writes now; run scripts/sample-reports.sh and review the diff"
+                )
             }
-            #expect(FileManager.default.fileExists(atPath: samples.appendingPathComponent("\(name).png").path), "a screenshot of \(name)")
+            #expect(
+                FileManager.default.fileExists(atPath: samples.appendingPathComponent("\(name).png").path),
+                "a screenshot of \(name)")
         }
     }
 
-    @Test("every sample JSON report validates against Reports/schema/fit-report-1.schema.json, and a broken one does not")
+    @Test(
+        "every sample JSON report validates against Reports/schema/fit-report-1.schema.json, and a broken one does not")
     func schema() throws {
         for (name, _) in try sampleMachines() {
-            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: samples.appendingPathComponent("\(name).json")))
+            let json = try JSONSerialization.jsonObject(
+                with: Data(contentsOf: samples.appendingPathComponent("\(name).json")))
             #expect(schemaViolation(json, reportSchema) == nil, "\(name): \(schemaViolation(json, reportSchema) ?? "")")
         }
-        var broken = try JSONSerialization.jsonObject(with: Data(contentsOf: samples.appendingPathComponent("cpu-only-vm.json"))) as! [String: Any]
+        var broken =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: samples.appendingPathComponent("cpu-only-vm.json")))
+            as! [String: Any]
         broken["contexts"] = ["8k"]
         #expect(schemaViolation(broken, reportSchema) == "$.contexts[0]: not of type [\"integer\"]")
         broken.removeValue(forKey: "machine")
         #expect(schemaViolation(broken, reportSchema) == "$: missing machine")
     }
 
-    @Test("the HTML loads in headless Chromium with its three charts, no script and no network", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium")))
+    @Test(
+        "the HTML loads in headless Chromium with its three charts, no script and no network",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium")))
     func chromium() throws {
         for (name, _) in try sampleMachines() {
             let html = try String(contentsOf: samples.appendingPathComponent("\(name).html"), encoding: .utf8)
-            #expect(!html.contains("<script") && !html.contains("http://") && !html.contains("src=\"http"), "\(name) is self-contained")
+            #expect(
+                !html.contains("<script") && !html.contains("http://") && !html.contains("src=\"http"),
+                "\(name) is self-contained")
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/chromium")
-            p.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://" + samples.appendingPathComponent("\(name).html").path]
+            p.arguments = [
+                "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
+                "file://" + samples.appendingPathComponent("\(name).html").path,
+            ]
             let out = Pipe()
             p.standardOutput = out
             p.standardError = FileHandle.nullDevice
@@ -111,17 +156,25 @@ struct ReportTests {
             #expect(p.terminationStatus == 0, "\(name)")
             #expect(dom.contains("<h1>fit report"), "\(name) rendered")
             let charts = ["chart memory", "chart speed", "chart maxctx"].filter { dom.contains("class=\"\($0)\"") }
-            let launches = (try JSONSerialization.jsonObject(with: Data(contentsOf: samples.appendingPathComponent("\(name).json"))) as? [String: Any])?["launch"] as? [Any] ?? []
+            let launches =
+                (try JSONSerialization.jsonObject(
+                    with: Data(contentsOf: samples.appendingPathComponent("\(name).json"))) as? [String: Any])?[
+                    "launch"] as? [Any] ?? []
             // Without a recommended local model there is no memory or speed chart, and the page says so.
             #expect(charts.contains("chart maxctx"))
-            #expect(launches.isEmpty ? dom.contains("No local model is recommended") : charts.contains("chart memory"), "\(name)")
+            #expect(
+                launches.isEmpty ? dom.contains("No local model is recommended") : charts.contains("chart memory"),
+                "\(name)")
         }
     }
 
     @Test("names, host names and paths are escaped in HTML")
     func escaping() throws {
-        #expect(ReportHTML.esc("<script>alert('x')</script> & \"q\"") == "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;")
-        var r = try JSONDecoder().decode(MachineReport.self, from: Data(contentsOf: samples.appendingPathComponent("cpu-only-vm.json")))
+        #expect(
+            ReportHTML.esc("<script>alert('x')</script> & \"q\"")
+                == "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;")
+        var r = try JSONDecoder().decode(
+            MachineReport.self, from: Data(contentsOf: samples.appendingPathComponent("cpu-only-vm.json")))
         r.machine.hostname = "<img src=x onerror=alert(1)>"
         r.machine.warnings = ["path /home/<me>/models"]
         let html = ReportHTML.render(r)
@@ -132,7 +185,9 @@ struct ReportTests {
     @Test("no secrets: environment variables never reach a report, and --redact drops the host name")
     func privacy() throws {
         let secret = "sk-fit-test-\(UUID().uuidString)"
-        let plain = try Fit.run(["report", "--format", "json", "-o", "-"], env: ["FIT_DATA_DIR": empty, "FIT_API_KEY": secret, "OPENAI_API_KEY": secret])
+        let plain = try Fit.run(
+            ["report", "--format", "json", "-o", "-"],
+            env: ["FIT_DATA_DIR": empty, "FIT_API_KEY": secret, "OPENAI_API_KEY": secret])
         #expect(plain.code == 0, "\(plain.stderr)")
         #expect(!plain.stdout.contains(secret))
         let redacted = try Fit.run(["report", "--format", "json", "--redact", "-o", "-"], env: ["FIT_DATA_DIR": empty])
@@ -144,10 +199,14 @@ struct ReportTests {
 
     @Test("bad input: an unwritable path, an unknown format: one line naming it and the fix")
     func badInput() throws {
-        let unwritable = try Fit.run(["report", "--machine", vmMachine, "-o", "/proc/fit-nope/r.html"], env: ["FIT_DATA_DIR": empty])
-        #expect(unwritable.code == 1 && unwritable.stderr.hasPrefix("fit: -o /proc/fit-nope/r.html cannot be written"), "\(unwritable.stderr)")
+        let unwritable = try Fit.run(
+            ["report", "--machine", vmMachine, "-o", "/proc/fit-nope/r.html"], env: ["FIT_DATA_DIR": empty])
+        #expect(
+            unwritable.code == 1 && unwritable.stderr.hasPrefix("fit: -o /proc/fit-nope/r.html cannot be written"),
+            "\(unwritable.stderr)")
         let format = try Fit.run(["report", "--machine", vmMachine, "--format", "pdf"], env: ["FIT_DATA_DIR": empty])
-        #expect(format.code == 64 && format.stderr == "fit: --format pdf is not a report format; use html, md or json\n")
+        #expect(
+            format.code == 64 && format.stderr == "fit: --format pdf is not a report format; use html, md or json\n")
     }
 }
 
@@ -175,18 +234,64 @@ struct FleetTests {
         #expect(html.stdout.contains("<table>") && html.code == 0)
     }
 
-    @Test("a report of an older schema, or a corrupt one, is refused with its version named, and the fleet is untouched")
+    @Test(
+        "a report of an older schema, or a corrupt one, is refused with its version named, and the fleet is untouched")
     func badReports() throws {
         _ = try fit(["fleet", "add", sample("cpu-only-vm")])
         let dir = FileManager.default.temporaryDirectory
-        let old = dir.appendingPathComponent("old-\(UUID().uuidString).json"), corrupt = dir.appendingPathComponent("bad-\(UUID().uuidString).json")
+        let old = dir.appendingPathComponent("old-\(UUID().uuidString).json")
+        let corrupt = dir.appendingPathComponent("bad-\(UUID().uuidString).json")
         try #"{"schema": "fit-report/0", "machine": {}}"#.write(to: old, atomically: true, encoding: .utf8)
-        try String(try String(contentsOf: URL(fileURLWithPath: sample("dual-3090")), encoding: .utf8).prefix(500)).write(to: corrupt, atomically: true, encoding: .utf8)
+        try String(try String(contentsOf: URL(fileURLWithPath: sample("dual-3090")), encoding: .utf8).prefix(500))
+            .write(to: corrupt, atomically: true, encoding: .utf8)
         let r1 = try fit(["fleet", "add", sample("dual-3090"), old.path])
         #expect(r1.code == 64 && r1.stderr.contains("is a report of schema fit-report/0; this fit reads fit-report/1"))
         let r2 = try fit(["fleet", "add", corrupt.path])
         #expect(r2.code == 64 && r2.stderr.contains("is not a fit report (not a JSON object)"))
         let q = try fit(["fleet", "report", "--format", "json"])
-        #expect((try JSONSerialization.jsonObject(with: Data(q.stdout.utf8)) as? [Any])?.count == 1, "dual-3090 was not added beside the bad file")
+        #expect(
+            (try JSONSerialization.jsonObject(with: Data(q.stdout.utf8)) as? [Any])?.count == 1,
+            "dual-3090 was not added beside the bad file")
+    }
+}
+
+@Suite("the accuracy figures the docs cite")
+struct AccuracyFileTests {
+    @Test(
+        "Reports/validation/accuracy.md is what fit validate prints today: the README and DECISIONS.md quote it, not copies"
+    )
+    func accuracyIsCurrent() throws {
+        let throughput = try Fit.run(["validate", "throughput"])
+        #expect(throughput.code == 0, "\(throughput.stderr)")
+        let memory = try Fit.run(["validate", "memory"])
+        #expect(memory.code == 0, "\(memory.stderr)")
+        let lines = memory.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        let summary = lines.drop { !$0.hasPrefix("model: ") }.joined(separator: "\n")
+        let expected = """
+            # Accuracy, as `fit validate` prints it today
+
+            Regenerated by `scripts/sample-reports.sh`; a test fails when this file is stale.
+
+            ## fit validate throughput
+
+            ```text
+            \(throughput.stdout)```
+
+            ## fit validate memory (summary; `fit validate memory` lists every case)
+
+            ```text
+            \(summary)```
+
+            """
+        let file = packageRoot.appendingPathComponent("Reports/validation/accuracy.md")
+        let committed = try String(contentsOf: file, encoding: .utf8)
+        #expect(committed == expected, "Reports/validation/accuracy.md is stale; run scripts/sample-reports.sh")
+        for doc in ["README.md", "DECISIONS.md"] {
+            let text = try String(contentsOf: packageRoot.appendingPathComponent(doc), encoding: .utf8)
+            #expect(text.contains("Reports/validation/accuracy.md"), "\(doc) cites the file")
+            #expect(
+                !text.contains("median error 8.4%") && !text.contains("prefill median 21.8%"),
+                "\(doc) quotes no stale copy")
+        }
     }
 }

@@ -11,11 +11,14 @@ struct AgentTaskTests {
     @Test("at least 12 tasks, at least four per tier, ids unique")
     func coverage() {
         #expect(tasks.count >= 12)
-        for tier in ["basic", "intermediate", "advanced"] { #expect(tasks.filter { $0.tier == tier }.count >= 4, "\(tier)") }
+        for tier in ["basic", "intermediate", "advanced"] {
+            #expect(tasks.filter { $0.tier == tier }.count >= 4, "\(tier)")
+        }
         #expect(Set(tasks.map(\.id)).count == tasks.count)
     }
 
-    @Test("every task fails as given and passes with its reference solution: the checks test the fix, and the fix exists")
+    @Test(
+        "every task fails as given and passes with its reference solution: the checks test the fix, and the fix exists")
     func solvable() {
         for t in tasks where t.answer == nil {
             #expect(!AgentScoring.checksPass(t, files: t.files), "\(t.id) passes before any fix")
@@ -38,13 +41,21 @@ struct AgentTaskTests {
         var p = SimulatedProject(t)
         let path = try #require(t.files.keys.sorted().first)
         #expect(p.call("read_file", arguments: ["path": path]) == t.files[path])
-        #expect(p.call("read_file", arguments: ["path": "./" + path]) == t.files[path], "./ and /workspace/ prefixes are accepted")
+        #expect(
+            p.call("read_file", arguments: ["path": "./" + path]) == t.files[path],
+            "./ and /workspace/ prefixes are accepted")
         #expect(p.call("read_file", arguments: ["path": "nope.py"]).hasPrefix("error: nope.py: no such file"))
-        #expect(p.call("run_command", arguments: ["command": "cat " + path]) == t.files[path], "shell reads are served from the files")
+        #expect(
+            p.call("run_command", arguments: ["command": "cat " + path]) == t.files[path],
+            "shell reads are served from the files")
         let before = p.call("run_command", arguments: ["command": "python -m pytest -q"])
         #expect(before.hasSuffix("exit code \(t.commands.first { $0.match == "pytest" }!.otherwise.exitCode)"))
-        for (file, content) in t.reference ?? [:] { _ = p.call("write_file", arguments: ["path": file, "content": content]) }
-        #expect(p.call("run_command", arguments: ["command": "pytest"]).hasSuffix("exit code 0"), "green once the fix is written")
+        for (file, content) in t.reference ?? [:] {
+            _ = p.call("write_file", arguments: ["path": file, "content": content])
+        }
+        #expect(
+            p.call("run_command", arguments: ["command": "pytest"]).hasSuffix("exit code 0"),
+            "green once the fix is written")
         #expect(p.call("search_code", arguments: ["pattern": "def "]).contains(":"))
         #expect(p.call("delete_file", arguments: [:]).hasPrefix("error: no tool named delete_file"))
         #expect(p.call("write_file", arguments: ["path": "x"]).hasPrefix("error: write_file needs"))
@@ -56,16 +67,16 @@ struct AgentTaskTests {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         try """
-            schema: 1
-            tasks:
-              - id: expert-x
-                tier: expert
-                title: t
-                maxTurns: 10
-                prompt: p
-                files: {a.py: "x = 1"}
-                commands: [{match: "", whenChecksPass: {exitCode: 0, output: ""}, otherwise: {exitCode: 0, output: ""}}]
-            """.write(to: dir.appendingPathComponent("x.yaml"), atomically: true, encoding: .utf8)
+        schema: 1
+        tasks:
+          - id: expert-x
+            tier: expert
+            title: t
+            maxTurns: 10
+            prompt: p
+            files: {a.py: "x = 1"}
+            commands: [{match: "", whenChecksPass: {exitCode: 0, output: ""}, otherwise: {exitCode: 0, output: ""}}]
+        """.write(to: dir.appendingPathComponent("x.yaml"), atomically: true, encoding: .utf8)
         #expect {
             _ = try AgentTaskLoader.load(directory: dir)
         } throws: { e in

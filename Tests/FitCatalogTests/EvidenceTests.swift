@@ -7,7 +7,8 @@ import Testing
 struct EvidenceTests {
     let parsed: CatalogLoader.Parsed
     init() throws {
-        parsed = try CatalogLoader.parseAll(try CatalogLoader(directory: repoCatalog, cacheDirectory: nil).sourceFiles())
+        parsed = try CatalogLoader.parseAll(
+            try CatalogLoader(directory: repoCatalog, cacheDirectory: nil).sourceFiles())
     }
 
     @Test("at least 20 cloud offers, each with prices, a dated price and a source")
@@ -57,16 +58,21 @@ struct EvidenceTests {
                 tokensPerSecond: 10
                 source: s
             """
-        let files = [CatalogLoader.SourceFile(relativePath: "cloud/x.yaml", text: cloud),
-                     CatalogLoader.SourceFile(relativePath: "results/x.yaml", text: results)]
+        let files = [
+            CatalogLoader.SourceFile(relativePath: "cloud/x.yaml", text: cloud),
+            CatalogLoader.SourceFile(relativePath: "results/x.yaml", text: results),
+        ]
         do {
             _ = try CatalogLoader.parseAll(files)
             Issue.record("bad evidence was accepted")
         } catch CatalogError.invalid(let issues) {
             let lines = issues.map(\.description)
             #expect(lines.contains { $0.hasPrefix("Catalog/cloud/x.yaml: acme/model-x: priceDate: must be YYYY-MM") })
-            #expect(lines.contains("Catalog/results/x.yaml: #1 Mystery 7B: model: `no-such-model` is not a catalog model or cloud id"))
-            #expect(lines.contains("Catalog/results/x.yaml: #1 Mystery 7B: hardware: `no-such-gpu` is not a hardware id"))
+            #expect(
+                lines.contains(
+                    "Catalog/results/x.yaml: #1 Mystery 7B: model: `no-such-model` is not a catalog model or cloud id"))
+            #expect(
+                lines.contains("Catalog/results/x.yaml: #1 Mystery 7B: hardware: `no-such-gpu` is not a hardware id"))
         } catch {
             Issue.record("\(error)")
         }
@@ -86,7 +92,9 @@ struct EvidenceTests {
         #expect(book.tiers.map(\.id) == ["basic", "intermediate", "advanced"])
         for t in book.tiers {
             #expect(!t.tasks.isEmpty && !t.source.isEmpty, "\(t.id)")
-            #expect(t.context.tokens(harness: true) > t.context.tokens(harness: false), "a harness adds its own prompt: \(t.id)")
+            #expect(
+                t.context.tokens(harness: true) > t.context.tokens(harness: false),
+                "a harness adds its own prompt: \(t.id)")
             #expect(t.budget.promptTokens >= t.budget.uniqueInputTokens, "\(t.id)")
         }
         // harder tiers need more context and spend more tokens
@@ -111,27 +119,34 @@ struct EvidenceTests {
 
     @Test("a seed row naming a tier that does not exist is a catalog error naming the row")
     func badTier() throws {
-        var files = try CatalogLoader(directory: repoCatalog, cacheDirectory: nil).sourceFiles().filter { !$0.relativePath.hasPrefix("results/") }
-        files.append(CatalogLoader.SourceFile(relativePath: "results/x.yaml", text: """
-            schema: 1
-            seeds:
-              - seed: mine
-                benchmark: b
-                task: t
-                model: qwen3-14b
-                modelName: Qwen3 14B
-                runs: 3
-                passes: 4
-                tier: expert
-                harness: none
-            """))
+        var files = try CatalogLoader(directory: repoCatalog, cacheDirectory: nil).sourceFiles().filter {
+            !$0.relativePath.hasPrefix("results/")
+        }
+        files.append(
+            CatalogLoader.SourceFile(
+                relativePath: "results/x.yaml",
+                text: """
+                    schema: 1
+                    seeds:
+                      - seed: mine
+                        benchmark: b
+                        task: t
+                        model: qwen3-14b
+                        modelName: Qwen3 14B
+                        runs: 3
+                        passes: 4
+                        tier: expert
+                        harness: none
+                    """))
         do {
             _ = try CatalogLoader.parseAll(files)
             Issue.record("a bad tier was accepted")
         } catch CatalogError.invalid(let issues) {
             let lines = issues.map(\.description)
-            #expect(lines.contains { $0.hasPrefix("Catalog/results/x.yaml: #1 Qwen3 14B: tier: `expert` is not a tier") })
-            #expect(lines.contains("Catalog/results/x.yaml: #1 Qwen3 14B: passes: must be between 0 and runs (3), got 4"))
+            #expect(
+                lines.contains { $0.hasPrefix("Catalog/results/x.yaml: #1 Qwen3 14B: tier: `expert` is not a tier") })
+            #expect(
+                lines.contains("Catalog/results/x.yaml: #1 Qwen3 14B: passes: must be between 0 and runs (3), got 4"))
         }
     }
 }

@@ -1,8 +1,9 @@
 import FitCatalog
 import FitTestSupport
-@testable import FitCore
 import Foundation
 import Testing
+
+@testable import FitCore
 
 let ggufFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("Fixtures/gguf").path
@@ -63,20 +64,28 @@ struct GGUFRealFileTests {
 
 @Suite("Gemma 4: global layers of their own shape, read from the GGUF header")
 struct GGUFGemma4Tests {
-    @Test("per-layer KV heads, key_length vs key_length_swa, the pattern array and the missing attn_v become the architecture")
+    @Test(
+        "per-layer KV heads, key_length vs key_length_swa, the pattern array and the missing attn_v become the architecture"
+    )
     func gemma4() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/gguf/gemma-4-31b-it.Q6_K.header.gguf").path
         let g = try GGUFLoader.model(at: path)
         let a = g.architecture
         #expect(a.layers == 60 && a.headDim == 256 && a.kvHeads == 16)
-        #expect(a.slidingWindow == .init(window: 1024, globalEvery: 6, globalKvHeads: 4, globalHeadDim: 512, globalSharedKV: true))
+        #expect(
+            a.slidingWindow
+                == .init(window: 1024, globalEvery: 6, globalKvHeads: 4, globalHeadDim: 512, globalSharedKV: true))
         #expect(a.kvHeads(layer: 5) == 4 && a.headDim(layer: 5) == 512 && !a.hasValueProjection(layer: 5))
         #expect(a.kvHeads(layer: 4) == 16 && a.headDim(layer: 4) == 256 && a.hasValueProjection(layer: 4))
         // llama.cpp b11312 allocates 11440 MiB of f16 KV at 131072 cells with flash attention, 16560 without
         // (V rows as wide as the widest layer's): Reports/validation/llamacpp-memory.json
         let planner = MemoryPlanner(architecture: a, weights: g.weights, memo: Ref.memo)
-        let kv = { (fa: Bool) in (0..<a.layers).reduce(Int64(0)) { $0 + planner.kvBytes(layer: $1, PlanOptions(context: TokenCount(131072), flashAttention: fa)) } }
+        let kv = { (fa: Bool) in
+            (0..<a.layers).reduce(Int64(0)) {
+                $0 + planner.kvBytes(layer: $1, PlanOptions(context: TokenCount(131072), flashAttention: fa))
+            }
+        }
         #expect(kv(true) == 11440 << 20)
         #expect(kv(false) == 16560 << 20)
     }
@@ -108,7 +117,10 @@ struct GGUFBadInputTests {
         #expect(throws: GGUFError.notGGUF) { try GGUFReader.parse(Array("PK\u{3}\u{4}not a model".utf8)) }
         #expect(throws: GGUFError.truncated(needAtLeast: 24)) { try GGUFReader.parse([0x47]) }
         var be = header
-        be[4] = 0; be[5] = 0; be[6] = 0; be[7] = 3
+        be[4] = 0
+        be[5] = 0
+        be[6] = 0
+        be[7] = 3
         #expect(throws: GGUFError.bigEndian) { try GGUFReader.parse(be) }
         var v9 = header
         v9[4] = 9
@@ -117,7 +129,10 @@ struct GGUFBadInputTests {
             _ = try GGUFReader.parse(Array(header.prefix(100_000)))
             Issue.record("a truncated header parsed")
         } catch {
-            guard case .truncated = error else { Issue.record("\(error)"); return }
+            guard case .truncated = error else {
+                Issue.record("\(error)")
+                return
+            }
         }
     }
 
@@ -143,7 +158,8 @@ struct GGUFBadInputTests {
     @Test("fuzz: 500 mutated real headers never crash")
     func fuzz() {
         var rng = SplitMix64(seed: 0x5EED)
-        var survived = 0, rejected = 0
+        var survived = 0
+        var rejected = 0
         let base = header
         for _ in 0..<500 {
             var b = base
@@ -157,7 +173,10 @@ struct GGUFBadInputTests {
                 }
                 if b.isEmpty { break }
             }
-            do { _ = try GGUFReader.parse(b); survived += 1 } catch { rejected += 1 }
+            do {
+                _ = try GGUFReader.parse(b)
+                survived += 1
+            } catch { rejected += 1 }
         }
         print("GGUF fuzz: 500 inputs, \(survived) parsed, \(rejected) rejected with an error, 0 crashes")
         #expect(survived + rejected == 500)
@@ -180,13 +199,16 @@ struct SplitMix64 {
 
 @Suite("Synthetic GGUFs: a catalog model's shape with zero weights")
 struct SyntheticGGUFTests {
-    @Test("written, read back by fit's own GGUF reader: same layers, widths, heads and vocabulary, and the recipe's tensor bytes",
-          arguments: ["smollm2-135m-instruct", "qwen3-0.6b", "qwen3-30b-a3b", "llama-3.1-8b-instruct"])
+    @Test(
+        "written, read back by fit's own GGUF reader: same layers, widths, heads and vocabulary, and the recipe's tensor bytes",
+        arguments: ["smollm2-135m-instruct", "qwen3-0.6b", "qwen3-30b-a3b", "llama-3.1-8b-instruct"])
     func roundTrip(id: String) throws {
         let catalog = try CatalogLoader(directory: repoCatalog, cacheDirectory: nil).load()
         let m = try #require(catalog.models.first { $0.id == id })
         let layout = try SyntheticGGUF.make(m, scheme: .q4_K_M)
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fit-synthetic-\(UUID().uuidString).gguf").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "fit-synthetic-\(UUID().uuidString).gguf"
+        ).path
         FileManager.default.createFile(atPath: path, contents: Data(layout.header))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
@@ -194,9 +216,11 @@ struct SyntheticGGUFTests {
         try h.close()
         let g = try GGUFLoader.model(at: path)
         #expect(g.architectureName == "llama")
-        #expect(g.architecture.layers == m.architecture.layers && g.architecture.hiddenSize == m.architecture.hiddenSize)
+        #expect(
+            g.architecture.layers == m.architecture.layers && g.architecture.hiddenSize == m.architecture.hiddenSize)
         #expect(g.architecture.heads == m.architecture.heads && g.architecture.kvHeads == m.architecture.kvHeads)
-        #expect(g.architecture.headDim == m.architecture.headDim && g.architecture.vocabSize == m.architecture.vocabSize)
+        #expect(
+            g.architecture.headDim == m.architecture.headDim && g.architecture.vocabSize == m.architecture.vocabSize)
         #expect(g.architecture.moe?.experts == m.architecture.moe?.experts)
         #expect(g.fileType == "Q4_K_M")
         // The recipe's bytes, within alignment padding of each tensor.
@@ -209,10 +233,14 @@ struct SyntheticGGUFTests {
     func typeTables() {
         #expect(Set(QuantScheme.allCases.map(\.llamaFileType)).count == QuantScheme.allCases.count)
         #expect(QuantScheme.q4_K_M.llamaFileType == 15 && QuantScheme.mxfp4.llamaFileType == 38)
-        for t in [GGMLType.f32, .f16, .bf16, .q4_K, .q6_K, .q8_0, .mxfp4, .iq4_XS] { #expect(GGMLType(ggmlTypeID: t.ggmlTypeID) == t) }
+        for t in [GGMLType.f32, .f16, .bf16, .q4_K, .q6_K, .q8_0, .mxfp4, .iq4_XS] {
+            #expect(GGMLType(ggmlTypeID: t.ggmlTypeID) == t)
+        }
     }
 
-    @Test("architectures a llama stand-in cannot express are refused with the reason", arguments: ["deepseek-v3", "qwen3-next-80b-a3b-instruct"])
+    @Test(
+        "architectures a llama stand-in cannot express are refused with the reason",
+        arguments: ["deepseek-v3", "qwen3-next-80b-a3b-instruct"])
     func refused(id: String) throws {
         let catalog = try CatalogLoader(directory: repoCatalog, cacheDirectory: nil).load()
         let m = try #require(catalog.models.first { $0.id == id })

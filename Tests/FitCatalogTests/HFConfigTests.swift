@@ -1,6 +1,6 @@
-import FitTestSupport
 import FitCatalog
 import FitCore
+import FitTestSupport
 import Foundation
 import Testing
 
@@ -35,8 +35,12 @@ struct HFConfigTests {
     func deepseek() throws {
         let m = try load("deepseek-v3")
         #expect(m.format == .fp8)
-        #expect(m.architecture.mla == .init(qLoraRank: 1536, kvLoraRank: 512, qkNopeHeadDim: 128, qkRopeHeadDim: 64, vHeadDim: 128))
-        #expect(m.architecture.moe?.experts == 256 && m.architecture.moe?.leadingDenseLayers == 3 && m.architecture.moe?.sharedExperts == 1)
+        #expect(
+            m.architecture.mla
+                == .init(qLoraRank: 1536, kvLoraRank: 512, qkNopeHeadDim: 128, qkRopeHeadDim: 64, vHeadDim: 128))
+        #expect(
+            m.architecture.moe?.experts == 256 && m.architecture.moe?.leadingDenseLayers == 3
+                && m.architecture.moe?.sharedExperts == 1)
         let gb = Double(m.weights.fileTensorBytes) / 1e9
         #expect(gb > 660 && gb < 700, "\(gb) GB")  // 671B weights, 16-bit embeddings
     }
@@ -60,10 +64,14 @@ struct HFConfigTests {
 
     @Test("a config.json missing a required field: a sentence naming it")
     func missing() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fit-hf-\(UUID().uuidString).json").path
-        try #"{"hidden_size": 4096, "num_attention_heads": 32, "vocab_size": 1000}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fit-hf-\(UUID().uuidString).json")
+            .path
+        try #"{"hidden_size": 4096, "num_attention_heads": 32, "vocab_size": 1000}"#.write(
+            toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
         #expect(throws: HFModel.Failure.self) { try HFModel.load(path) }
-        do { _ = try HFModel.load(path) } catch { #expect(error.description.contains("`num_hidden_layers` is missing")) }
+        do { _ = try HFModel.load(path) } catch {
+            #expect(error.description.contains("`num_hidden_layers` is missing"))
+        }
     }
 }

@@ -8,21 +8,29 @@ struct ThroughputTests {
     let parsed: CatalogLoader.Parsed
     let samples: [ThroughputSample]
     init() throws {
-        parsed = try CatalogLoader.parseAll(try CatalogLoader(directory: repoCatalog, cacheDirectory: nil).sourceFiles())
-        samples = ThroughputFit.samples(parsed.evidence.throughput, models: Dictionary(uniqueKeysWithValues: parsed.models.map { ($0.id, $0) }),
-                                        hardware: Dictionary(uniqueKeysWithValues: parsed.hardware.map { ($0.id, $0) }))
+        parsed = try CatalogLoader.parseAll(
+            try CatalogLoader(directory: repoCatalog, cacheDirectory: nil).sourceFiles())
+        samples = ThroughputFit.samples(
+            parsed.evidence.throughput, models: Dictionary(uniqueKeysWithValues: parsed.models.map { ($0.id, $0) }),
+            hardware: Dictionary(uniqueKeysWithValues: parsed.hardware.map { ($0.id, $0) }))
     }
 
     /// Today's cross-validated accuracy, printed and held: a change that makes it worse fails.
     @Test("decode and prefill within the issue's targets under leave-one-hardware-out")
     func crossValidated() {
         let cv = ThroughputFit.crossValidate(samples)
-        func errors(_ k: ThroughputSample.Kind) -> [Double] { cv.filter { $0.sample.kind == k }.map { abs($0.predicted / $0.sample.measured - 1) } }
-        let decode = errors(.decode), prefill = errors(.prefill)
-        let decodeMedian = ThroughputFit.median(decode) ?? 1, prefillMedian = ThroughputFit.median(prefill) ?? 1
+        func errors(_ k: ThroughputSample.Kind) -> [Double] {
+            cv.filter { $0.sample.kind == k }.map { abs($0.predicted / $0.sample.measured - 1) }
+        }
+        let decode = errors(.decode)
+        let prefill = errors(.prefill)
+        let decodeMedian = ThroughputFit.median(decode) ?? 1
+        let prefillMedian = ThroughputFit.median(prefill) ?? 1
         let decode25 = Double(decode.filter { $0 <= 0.25 }.count) / Double(decode.count)
         let prefill35 = Double(prefill.filter { $0 <= 0.35 }.count) / Double(prefill.count)
-        print("throughput CV: decode \(decode.count) rows, median \(decodeMedian), within 25% \(decode25); prefill \(prefill.count) rows, median \(prefillMedian), within 35% \(prefill35)")
+        print(
+            "throughput CV: decode \(decode.count) rows, median \(decodeMedian), within 25% \(decode25); prefill \(prefill.count) rows, median \(prefillMedian), within 35% \(prefill35)"
+        )
         #expect(decode.count >= 150 && prefill.count >= 150)
         #expect(decodeMedian <= 0.09)
         #expect(decode25 >= 0.85)
@@ -37,7 +45,9 @@ struct ThroughputTests {
             let tensors = TensorLayout(m.architecture).tensors
             let active = Double(m.architecture.activeParameters(tensors))
             for q in m.quants.prefix(2) {
-                let work = TokenWork(architecture: m.architecture, weights: m.weights(q.scheme, tensors: tensors), quantized: !q.scheme.isFloat)
+                let work = TokenWork(
+                    architecture: m.architecture, weights: m.weights(q.scheme, tensors: tensors),
+                    quantized: !q.scheme.isFloat)
                 for h in parsed.hardware.enumerated().filter({ $0.offset % 4 == 0 }).map(\.element) {
                     for b in [Backend.cuda, .metal, .rocm, .vulkan] {
                         let d = ComputeDevice(bandwidthGBs: h.bandwidthGBs, fp16TFLOPS: h.fp16TFLOPS, backend: b)
@@ -45,8 +55,12 @@ struct ThroughputTests {
                             let decode = ThroughputEstimator.decode(work, on: d, depth: depth, calibration: c) ?? 0
                             #expect(decode <= ThroughputEstimator.decodeCeiling(work, on: d, depth: depth) * 1.000001)
                         }
-                        let prefill = ThroughputEstimator.prefill(work, activeParameters: active, on: d, prompt: 512, depth: 0, calibration: c) ?? 0
-                        #expect(prefill * work.prefillFLOPs(averageDepth: 256, activeParameters: active) <= h.fp16TFLOPS * 1e12 * 1.000001)
+                        let prefill =
+                            ThroughputEstimator.prefill(
+                                work, activeParameters: active, on: d, prompt: 512, depth: 0, calibration: c) ?? 0
+                        #expect(
+                            prefill * work.prefillFLOPs(averageDepth: 256, activeParameters: active) <= h.fp16TFLOPS
+                                * 1e12 * 1.000001)
                     }
                 }
             }
@@ -76,7 +90,9 @@ struct ThroughputTests {
         var last = Double.infinity
         for cpuMoE in [0, 12, 24, 36, n] {
             let share = work.gpuShareOfReads(gpuLayers: n + 1, totalLayers: n + 1, cpuMoELayers: cpuMoE)
-            let t = try #require(ThroughputEstimator.decodeOffloaded(work, gpuShare: share, kvGPUShare: 1, gpu: gpu, host: host, depth: 0, calibration: c))
+            let t = try #require(
+                ThroughputEstimator.decodeOffloaded(
+                    work, gpuShare: share, kvGPUShare: 1, gpu: gpu, host: host, depth: 0, calibration: c))
             #expect(t < last || cpuMoE == 0, "moving experts of \(cpuMoE) layers to RAM must slow decoding")
             last = t
         }
@@ -85,8 +101,12 @@ struct ThroughputTests {
         #expect(allExperts > 0.2 && allExperts < 0.8)
         // with experts in RAM, a long context costs only the GPU's KV reads
         let share = work.gpuShareOfReads(gpuLayers: n + 1, totalLayers: n + 1, cpuMoELayers: n)
-        let onGPU = ThroughputEstimator.decodeOffloaded(work, gpuShare: share, kvGPUShare: 1, gpu: gpu, host: host, depth: 32768, calibration: c) ?? 0
-        let split = ThroughputEstimator.decodeOffloaded(work, gpuShare: share, gpu: gpu, host: host, depth: 32768, calibration: c) ?? 0
+        let onGPU =
+            ThroughputEstimator.decodeOffloaded(
+                work, gpuShare: share, kvGPUShare: 1, gpu: gpu, host: host, depth: 32768, calibration: c) ?? 0
+        let split =
+            ThroughputEstimator.decodeOffloaded(
+                work, gpuShare: share, gpu: gpu, host: host, depth: 32768, calibration: c) ?? 0
         #expect(onGPU > split)
     }
 
@@ -113,11 +133,13 @@ struct ThroughputTests {
         let r3090 = ComputeDevice(bandwidthGBs: 936, fp16TFLOPS: 142, backend: .cuda, vendor: .nvidia)
         let r4090 = ComputeDevice(bandwidthGBs: 1008, fp16TFLOPS: 330.3, backend: .cuda, vendor: .nvidia)
         let one = try #require(ThroughputEstimator.decode(work, on: r3090, depth: 0, calibration: c))
-        let same = ThroughputEstimator.split(work, activeParameters: active, parts: [(r3090, 0.5), (r3090, 0.5)], decodeDepth: 0,
-                                             prefillPrompt: 512, prefillDepth: 0, calibration: c)
+        let same = ThroughputEstimator.split(
+            work, activeParameters: active, parts: [(r3090, 0.5), (r3090, 0.5)], decodeDepth: 0,
+            prefillPrompt: 512, prefillDepth: 0, calibration: c)
         #expect(abs((same.decode ?? 0) / one - 1) < 1e-9)
-        let mixed = ThroughputEstimator.split(work, activeParameters: active, parts: [(r3090, 0.5), (r4090, 0.5)], decodeDepth: 0,
-                                              prefillPrompt: 512, prefillDepth: 0, calibration: c)
+        let mixed = ThroughputEstimator.split(
+            work, activeParameters: active, parts: [(r3090, 0.5), (r4090, 0.5)], decodeDepth: 0,
+            prefillPrompt: 512, prefillDepth: 0, calibration: c)
         let fast = try #require(ThroughputEstimator.decode(work, on: r4090, depth: 0, calibration: c))
         #expect((mixed.decode ?? 0) > one && (mixed.decode ?? 0) < fast)
         #expect((mixed.prefill ?? 0) > (same.prefill ?? .infinity))
@@ -126,10 +148,15 @@ struct ThroughputTests {
     @Test("a longer context never makes decoding faster")
     func depthSlows() {
         let c = ThroughputFit.fit(samples)
-        guard let m = parsed.models.first(where: { $0.id == "llama-3.1-8b-instruct" }) else { Issue.record("missing"); return }
+        guard let m = parsed.models.first(where: { $0.id == "llama-3.1-8b-instruct" }) else {
+            Issue.record("missing")
+            return
+        }
         let work = TokenWork(architecture: m.architecture, weights: m.weights(.q4_K_M))
         let d = ComputeDevice(bandwidthGBs: 1008, fp16TFLOPS: 330, backend: .cuda)
-        let speeds = [0, 4096, 32768, 131072].compactMap { ThroughputEstimator.decode(work, on: d, depth: $0, calibration: c) }
+        let speeds = [0, 4096, 32768, 131072].compactMap {
+            ThroughputEstimator.decode(work, on: d, depth: $0, calibration: c)
+        }
         #expect(speeds == speeds.sorted(by: >))
     }
 

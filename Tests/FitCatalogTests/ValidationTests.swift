@@ -11,14 +11,17 @@ struct LlamaCppValidationTests {
     let file: ValidationFile? = {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Reports/validation/llamacpp-memory.json").path
-        return FileManager.default.contents(atPath: path).flatMap { try? JSONDecoder().decode(ValidationFile.self, from: $0) }
+        return FileManager.default.contents(atPath: path).flatMap {
+            try? JSONDecoder().decode(ValidationFile.self, from: $0)
+        }
     }()
 
     @Test("each buffer within 1% or 2 MiB, the total within 1%, over every measured case")
     func buffers() throws {
         let v = try #require(file)
         #expect(v.llamaCpp.version == "b11312")
-        var within: [String: Int] = [:], count: [String: Int] = [:]
+        var within: [String: Int] = [:]
+        var count: [String: Int] = [:]
         for c in v.cases {
             for e in MemoryValidation.compare(c) {
                 count[e.buffer, default: 0] += 1
@@ -35,9 +38,15 @@ struct LlamaCppValidationTests {
         }
         // The compute buffer is exact wherever fit builds llama.cpp's graph: every architecture in
         // the set but Gemma 3, which keeps the closed form (within 5.01 MiB).
-        let covered = Set(v.cases.filter { LlamaGraph.build($0.architecture, PlanOptions(context: TokenCount($0.context)), cells: 256) != nil }.map(\.model))
-        #expect(covered.isSuperset(of: ["llama-3.1-8b-instruct", "qwen3-30b-a3b", "glm-4.5-air", "deepseek-v2-lite-chat", "deepseek-v3",
-                                        "gpt-oss-20b", "gemma-4-31b-it", "qwen3-next-80b-a3b-instruct"]), "\(covered.sorted())")
+        let covered = Set(
+            v.cases.filter {
+                LlamaGraph.build($0.architecture, PlanOptions(context: TokenCount($0.context)), cells: 256) != nil
+            }.map(\.model))
+        #expect(
+            covered.isSuperset(of: [
+                "llama-3.1-8b-instruct", "qwen3-30b-a3b", "glm-4.5-air", "deepseek-v2-lite-chat", "deepseek-v3",
+                "gpt-oss-20b", "gemma-4-31b-it", "qwen3-next-80b-a3b-instruct",
+            ]), "\(covered.sorted())")
         for c in v.cases where covered.contains(c.model) {
             let e = try #require(MemoryValidation.compare(c).first { $0.buffer == "compute" })
             #expect(abs(e.errorMiB) < 0.01, "\(c.name): compute \(e.predicted) vs \(e.measured) MiB")
@@ -63,17 +72,19 @@ struct LlamaCppValidationTests {
 struct GraphTruncationTests {
     @Test("every catalog model a graph builder covers: the same buffer from 2 or 3 repeating layers as from all")
     func truncation() async throws {
-        let models = try CatalogLoader.parse(try CatalogLoader(directory: repoCatalog, cacheDirectory: nil).sourceFiles())
+        let models = try CatalogLoader.parse(
+            try CatalogLoader(directory: repoCatalog, cacheDirectory: nil).sourceFiles())
         var checked = 0
         for m in models {
-            await Task.yield()   // a long synchronous loop would hold one of the two pool threads
+            await Task.yield()  // a long synchronous loop would hold one of the two pool threads
             for ctx in [4096, 131072] {
                 for fa in [true, false] {
                     for kv in [KVCacheType.f16, .q8_0] where fa || kv == .f16 {
                         var o = PlanOptions(context: TokenCount(ctx), kvType: kv, flashAttention: fa)
                         o.ubatch = 512
                         guard let few = LlamaGraph.build(m.architecture, o, cells: ctx),
-                              let all = LlamaGraph.build(m.architecture, o, cells: ctx, repeatingLayers: nil) else { continue }
+                            let all = LlamaGraph.build(m.architecture, o, cells: ctx, repeatingLayers: nil)
+                        else { continue }
                         let (f, l) = (few.allocate(), all.allocate())
                         #expect(f == l, "\(m.id) ctx \(ctx) fa \(fa) kv \(kv): \(f) vs \(l)")
                         checked += 1

@@ -1,6 +1,7 @@
 import FitTestSupport
-@testable import FitCore
 import Testing
+
+@testable import FitCore
 
 @Suite("Placement and verdicts, per device")
 struct PlacementTests {
@@ -11,16 +12,18 @@ struct PlacementTests {
         MemoryPlanner(model: m, scheme: q, memo: Ref.memo).plan(PlanOptions(context: TokenCount(ctx)), on: t)
     }
 
-    @Test("model x machine x context -> verdict", arguments: [
-        ("8B on a 24 GiB GPU at 8k", 8, 8192, 64.0, [24.0], Verdict.gpu),
-        ("8B on a 24 GiB GPU at 128k", 8, 131072, 64.0, [24.0], Verdict.gpu),
-        ("8B on an 8 GiB GPU at 128k", 8, 131072, 64.0, [8.0], Verdict.partial),
-        ("70B on a 24 GiB GPU", 70, 8192, 64.0, [24.0], Verdict.partial),
-        ("70B on two 24 GiB GPUs at 8k", 70, 8192, 64.0, [24.0, 24.0], Verdict.gpu),
-        ("8B on a CPU with 32 GiB", 8, 65536, 32.0, [], Verdict.ram),
-        ("70B on a CPU with 32 GiB", 70, 8192, 32.0, [], Verdict.none),
-        ("70B on a 1 GiB GPU and 64 GiB RAM", 70, 8192, 64.0, [1.0], Verdict.ram),
-    ])
+    @Test(
+        "model x machine x context -> verdict",
+        arguments: [
+            ("8B on a 24 GiB GPU at 8k", 8, 8192, 64.0, [24.0], Verdict.gpu),
+            ("8B on a 24 GiB GPU at 128k", 8, 131072, 64.0, [24.0], Verdict.gpu),
+            ("8B on an 8 GiB GPU at 128k", 8, 131072, 64.0, [8.0], Verdict.partial),
+            ("70B on a 24 GiB GPU", 70, 8192, 64.0, [24.0], Verdict.partial),
+            ("70B on two 24 GiB GPUs at 8k", 70, 8192, 64.0, [24.0, 24.0], Verdict.gpu),
+            ("8B on a CPU with 32 GiB", 8, 65536, 32.0, [], Verdict.ram),
+            ("70B on a CPU with 32 GiB", 70, 8192, 32.0, [], Verdict.none),
+            ("70B on a 1 GiB GPU and 64 GiB RAM", 70, 8192, 64.0, [1.0], Verdict.ram),
+        ])
     func verdicts(_ name: String, _ size: Int, _ ctx: Int, _ ram: Double, _ gpus: [Double], _ expected: Verdict) {
         let p = plan(size == 8 ? llama8B : llama70B, ctx: ctx, Ref.target(ramGiB: ram, gpusGiB: gpus))
         #expect(p.verdict == expected, "\(name): got \(p.verdict), \(p.gpuLayers)/\(p.totalLayers) layers")
@@ -29,7 +32,8 @@ struct PlacementTests {
     @Test("full offload: token_embd stays in RAM, everything else on the GPU")
     func fullOffload() {
         let p = plan(llama8B, ctx: 8192, Ref.target(ramGiB: 64, gpusGiB: [24]))
-        let host = p.devices[0], gpu = p.devices[1]
+        let host = p.devices[0]
+        let gpu = p.devices[1]
         let w = llama8B.weights(.q4_K_M)
         #expect(p.gpuLayers == 33 && p.totalLayers == 33)
         #expect(host.memory.weightsBytes == w.tokenEmbedding)
@@ -83,7 +87,8 @@ struct PlacementTests {
             let planner = MemoryPlanner(model: m, scheme: .q4_K_M, memo: Ref.memo)
             var last: Int64 = 0
             for ctx in stride(from: 256, through: 262144, by: 4096) {
-                let total = planner.plan(PlanOptions(context: TokenCount(ctx)), on: Ref.target(ramGiB: 4096)).memory.totalBytes
+                let total = planner.plan(PlanOptions(context: TokenCount(ctx)), on: Ref.target(ramGiB: 4096)).memory
+                    .totalBytes
                 #expect(total >= last)
                 last = total
             }
@@ -112,7 +117,8 @@ struct PlacementTests {
                 for ctx in [256, 4000, 32768, 131072] {
                     for fa in [true, false] {
                         let o = PlanOptions(context: TokenCount(ctx), flashAttention: fa)
-                        #expect(planner.hostOnlyTotal(o) == planner.plan(o, on: Ref.target(ramGiB: 4096)).memory.totalBytes)
+                        #expect(
+                            planner.hostOnlyTotal(o) == planner.plan(o, on: Ref.target(ramGiB: 4096)).memory.totalBytes)
                     }
                 }
             }
@@ -121,8 +127,10 @@ struct PlacementTests {
 
     @Test("list puts the most useful answers first")
     func listOrder() {
-        let rows = FitList.evaluate(models: [llama8B, llama70B], target: Ref.target(ramGiB: 64, gpusGiB: [24]),
-                                    options: PlanOptions(context: TokenCount(8192)), contextFor: nil, speed: Ref.noSpeed, largestContext: true, memo: Ref.memo)
+        let rows = FitList.evaluate(
+            models: [llama8B, llama70B], target: Ref.target(ramGiB: 64, gpusGiB: [24]),
+            options: PlanOptions(context: TokenCount(8192)), contextFor: nil, speed: Ref.noSpeed, largestContext: true,
+            memo: Ref.memo)
         #expect(rows.map(\.verdict) == rows.map(\.verdict).sorted())
         let firstPartial = rows.firstIndex { $0.verdict == .partial }
         #expect(rows.first?.verdict == .gpu && firstPartial != nil)
@@ -137,8 +145,10 @@ struct AnswerTests {
     @Test("the build to use per model: the best verdict, then Q4_K_M or the next larger build, never below 4 bits")
     func best() {
         let models = [Ref.model("llama-3.1-8b", Ref.llama31_8B), Ref.model("llama-3.1-70b", Ref.llama31_70B)]
-        let rows = FitList.evaluate(models: models, target: Ref.target(ramGiB: 64, gpusGiB: [24]), options: PlanOptions(context: TokenCount(8192)),
-                                    contextFor: nil, speed: Ref.noSpeed, largestContext: false, memo: Ref.memo)
+        let rows = FitList.evaluate(
+            models: models, target: Ref.target(ramGiB: 64, gpusGiB: [24]),
+            options: PlanOptions(context: TokenCount(8192)),
+            contextFor: nil, speed: Ref.noSpeed, largestContext: false, memo: Ref.memo)
         let best = BuildChoice.perModel(rows)
         #expect(best.count == 2)
         // F16 fits the 24 GiB GPU too, but more bits cost speed without evidence of better work
@@ -150,8 +160,9 @@ struct AnswerTests {
         #expect(big?.verdict == .partial && big?.quant == .q4_K_M)
         // a model that fits only below 4 bits has no build to use
         let tiny = Ref.target(ramGiB: 6)
-        let only3 = FitList.evaluate(models: [models[0]], target: tiny, options: PlanOptions(context: TokenCount(8192)), contextFor: nil,
-                                     speed: Ref.noSpeed, largestContext: false, memo: Ref.memo)
+        let only3 = FitList.evaluate(
+            models: [models[0]], target: tiny, options: PlanOptions(context: TokenCount(8192)), contextFor: nil,
+            speed: Ref.noSpeed, largestContext: false, memo: Ref.memo)
         if only3.filter(\.fits).allSatisfy(\.quant.isBelowFourBits) { #expect(BuildChoice.perModel(only3).isEmpty) }
     }
 

@@ -1,6 +1,7 @@
 import FitTestSupport
-@testable import FitCore
 import Testing
+
+@testable import FitCore
 
 @Suite("Weights follow llama.cpp's per-tensor quant recipe")
 struct RecipeTests {
@@ -26,13 +27,15 @@ struct RecipeTests {
         #expect(r.type(of: odd, attentionVIndex: 0) == .q5_0)
     }
 
-    /// Published Q4_K_M GGUF file sizes (REFERENCE.md): tensors plus 6-8 MB of tokenizer metadata.
-    @Test("Q4_K_M predicts published files within 1%", arguments: [
-        (Ref.llama31_8B, Int64(4_920_739_232)),
-        (Ref.qwen25_7B, Int64(4_683_074_240)),
-        (Ref.qwen3_30B_A3B, Int64(18_556_685_824)),
-        (Ref.llama31_70B, Int64(42_520_398_400)),
-    ])
+    /// Published Q4_K_M GGUF file sizes (their Hugging Face repos' file listings): tensors plus 6-8 MB of tokenizer metadata.
+    @Test(
+        "Q4_K_M predicts published files within 1%",
+        arguments: [
+            (Ref.llama31_8B, Int64(4_920_739_232)),
+            (Ref.qwen25_7B, Int64(4_683_074_240)),
+            (Ref.qwen3_30B_A3B, Int64(18_556_685_824)),
+            (Ref.llama31_70B, Int64(42_520_398_400)),
+        ])
     func publishedSizes(_ a: ModelArchitecture, _ published: Int64) {
         let predicted = WeightLayout(architecture: a, scheme: .q4_K_M).fileTensorBytes
         let error = Double(predicted - published) / Double(published)
@@ -46,15 +49,21 @@ struct RecipeTests {
         #expect(w.fileTensorBytes == w.tokenEmbedding + w.perLayer.reduce(0, +) + (w.outputLayer - w.tokenEmbedding))
     }
 
-    @Test("more bits never make a smaller file", arguments: [Ref.llama31_8B, Ref.qwen3_30B_A3B, Ref.gemma3_12B, Ref.deepseekV3])
+    @Test(
+        "more bits never make a smaller file",
+        arguments: [Ref.llama31_8B, Ref.qwen3_30B_A3B, Ref.gemma3_12B, Ref.deepseekV3])
     func ordering(_ a: ModelArchitecture) {
-        let sizes = [QuantScheme.q2_K, .q3_K_M, .q4_K_M, .q5_K_M, .q6_K, .q8_0, .f16].map { WeightLayout(architecture: a, scheme: $0).fileTensorBytes }
+        let sizes = [QuantScheme.q2_K, .q3_K_M, .q4_K_M, .q5_K_M, .q6_K, .q8_0, .f16].map {
+            WeightLayout(architecture: a, scheme: $0).fileTensorBytes
+        }
         #expect(sizes == sizes.sorted())
     }
 
-    @Test("parameter counts match the published model sizes", arguments: [
-        (Ref.llama31_8B, 8.03), (Ref.llama31_70B, 70.55), (Ref.qwen3_30B_A3B, 30.5), (Ref.deepseekV3, 671.0),
-    ])
+    @Test(
+        "parameter counts match the published model sizes",
+        arguments: [
+            (Ref.llama31_8B, 8.03), (Ref.llama31_70B, 70.55), (Ref.qwen3_30B_A3B, 30.5), (Ref.deepseekV3, 671.0),
+        ])
     func parameters(_ a: ModelArchitecture, _ billions: Double) {
         #expect(abs(Double(a.parameterCount) / 1e9 - billions) / billions < 0.01)
     }

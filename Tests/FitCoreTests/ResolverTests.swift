@@ -1,5 +1,5 @@
-import FitTestSupport
 import FitCore
+import FitTestSupport
 import Testing
 
 @Suite("Model names resolve the way people type them")
@@ -12,16 +12,21 @@ struct ResolverTests {
         return ModelResolver(models: [coder, llama])
     }()
 
-    @Test("ids, Hugging Face repo ids and Ollama tags", arguments: [
-        ("qwen3-coder-30b-a3b-instruct", "qwen3-coder-30b-a3b-instruct"),
-        ("Qwen/Qwen3-Coder-30B-A3B-Instruct", "qwen3-coder-30b-a3b-instruct"),
-        ("qwen/qwen3-coder-30b-a3b-instruct", "qwen3-coder-30b-a3b-instruct"),
-        ("hf.co/meta-llama/Llama-3.1-8B-Instruct", "llama-3.1-8b-instruct"),
-        ("qwen3-coder:30b", "qwen3-coder-30b-a3b-instruct"),
-        ("llama3.1:8b", "llama-3.1-8b-instruct"),
-    ])
+    @Test(
+        "ids, Hugging Face repo ids and Ollama tags",
+        arguments: [
+            ("qwen3-coder-30b-a3b-instruct", "qwen3-coder-30b-a3b-instruct"),
+            ("Qwen/Qwen3-Coder-30B-A3B-Instruct", "qwen3-coder-30b-a3b-instruct"),
+            ("qwen/qwen3-coder-30b-a3b-instruct", "qwen3-coder-30b-a3b-instruct"),
+            ("hf.co/meta-llama/Llama-3.1-8B-Instruct", "llama-3.1-8b-instruct"),
+            ("qwen3-coder:30b", "qwen3-coder-30b-a3b-instruct"),
+            ("llama3.1:8b", "llama-3.1-8b-instruct"),
+        ])
     func resolves(_ name: String, _ id: String) {
-        guard case .found(let m, _) = resolver.resolve(name) else { Issue.record("\(name) did not resolve"); return }
+        guard case .found(let m, _) = resolver.resolve(name) else {
+            Issue.record("\(name) did not resolve")
+            return
+        }
         #expect(m.id == id)
     }
 
@@ -32,7 +37,10 @@ struct ResolverTests {
 
     @Test("unknown names get the closest entries")
     func suggestions() {
-        guard case .unknown(let s) = resolver.resolve("lama-3.1-8b") else { Issue.record("resolved"); return }
+        guard case .unknown(let s) = resolver.resolve("lama-3.1-8b") else {
+            Issue.record("resolved")
+            return
+        }
         #expect(s.first == "llama-3.1-8b-instruct")
     }
 }

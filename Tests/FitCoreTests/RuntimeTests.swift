@@ -1,14 +1,17 @@
-import FitTestSupport
 import FitCore
+import FitTestSupport
 import Testing
 
 @Suite("Runtime presets apply each runtime's real defaults")
 struct RuntimeTests {
     let qwen3 = Ref.qwen3_30B_A3B  // trained for 40,960 tokens
 
-    @Test("default contexts: llama-server and vLLM use the training context; Ollama goes by VRAM", arguments: [
-        (Runtime.llamaCpp, 24.0, 40960), (.vllm, 24.0, 40960), (.ollama, 48.0, 40960), (.ollama, 24.0, 32768), (.ollama, 8.0, 4096),
-    ])
+    @Test(
+        "default contexts: llama-server and vLLM use the training context; Ollama goes by VRAM",
+        arguments: [
+            (Runtime.llamaCpp, 24.0, 40960), (.vllm, 24.0, 40960), (.ollama, 48.0, 40960), (.ollama, 24.0, 32768),
+            (.ollama, 8.0, 4096),
+        ])
     func contexts(_ r: Runtime, _ vramGiB: Double, _ expected: Int) {
         #expect(r.defaultContext(model: qwen3, totalVRAM: .gib(vramGiB)) == TokenCount(expected))
     }

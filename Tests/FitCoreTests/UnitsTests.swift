@@ -3,9 +3,11 @@ import Testing
 
 @Suite("Units parse at the edge and print for people")
 struct UnitsTests {
-    @Test("context lengths people type", arguments: [
-        ("65536", 65536), ("64k", 65536), ("128K", 131072), ("1M", 1_048_576), (" 4096 ", 4096),
-    ])
+    @Test(
+        "context lengths people type",
+        arguments: [
+            ("65536", 65536), ("64k", 65536), ("128K", 131072), ("1M", 1_048_576), (" 4096 ", 4096),
+        ])
     func contexts(_ text: String, _ tokens: Int) {
         #expect(TokenCount.parse(text) == TokenCount(tokens))
     }
@@ -15,10 +17,13 @@ struct UnitsTests {
         #expect(TokenCount.parse(text) == nil)
     }
 
-    @Test("GB is 10^9 and GiB is 2^30", arguments: [
-        ("24GiB", Int64(24) << 30), ("24GB", 24_000_000_000), ("24 GB", 24_000_000_000), ("512MiB", Int64(512) << 20),
-        ("1.5TB", 1_500_000_000_000), ("1073741824", 1_073_741_824), ("24G", Int64(24) << 30),
-    ])
+    @Test(
+        "GB is 10^9 and GiB is 2^30",
+        arguments: [
+            ("24GiB", Int64(24) << 30), ("24GB", 24_000_000_000), ("24 GB", 24_000_000_000),
+            ("512MiB", Int64(512) << 20),
+            ("1.5TB", 1_500_000_000_000), ("1073741824", 1_073_741_824), ("24G", Int64(24) << 30),
+        ])
     func sizes(_ text: String, _ bytes: Int64) {
         #expect(ByteCount.parse(text) == ByteCount(bytes))
     }

@@ -1,6 +1,7 @@
 import FitCore
-@testable import FitProbe
 import Testing
+
+@testable import FitProbe
 
 /// A Mac, replayed on Linux: the macOS probe reads `sysctl`, `ioreg` and `vm_stat` through the same
 /// command seam as nvidia-smi, so recorded Mac output runs through the real parsing code.
@@ -8,10 +9,16 @@ import Testing
 @Suite("Apple Silicon from recorded sysctl and ioreg output")
 struct AppleFixtureTests {
     static let specs = [
-        HardwareSpec(id: "apple-m4-max-32", name: "Apple M4 Max (32-core GPU)", vendor: .apple, memoryGB: 128, nvidiaSmiMiB: nil, memoryType: "LPDDR5X",
-                     unifiedMemory: true, bandwidthGBs: 410, fp16TFLOPS: 28, aliases: ["M4 Max 32-core"], source: "t", notes: nil),
-        HardwareSpec(id: "apple-m4-max-40", name: "Apple M4 Max (40-core GPU)", vendor: .apple, memoryGB: 128, nvidiaSmiMiB: nil, memoryType: "LPDDR5X",
-                     unifiedMemory: true, bandwidthGBs: 546, fp16TFLOPS: 34, aliases: ["M4 Max 40-core", "M4 Max"], source: "t", notes: nil),
+        HardwareSpec(
+            id: "apple-m4-max-32", name: "Apple M4 Max (32-core GPU)", vendor: .apple, memoryGB: 128, nvidiaSmiMiB: nil,
+            memoryType: "LPDDR5X",
+            unifiedMemory: true, bandwidthGBs: 410, fp16TFLOPS: 28, aliases: ["M4 Max 32-core"], source: "t", notes: nil
+        ),
+        HardwareSpec(
+            id: "apple-m4-max-40", name: "Apple M4 Max (40-core GPU)", vendor: .apple, memoryGB: 128, nvidiaSmiMiB: nil,
+            memoryType: "LPDDR5X",
+            unifiedMemory: true, bandwidthGBs: 546, fp16TFLOPS: 34, aliases: ["M4 Max 40-core", "M4 Max"], source: "t",
+            notes: nil),
     ]
 
     @Test("an M2 MacBook Air: chip, cores, caches and ARM extensions from sysctl, all marked sysctl")
@@ -64,16 +71,24 @@ struct AppleFixtureTests {
     @Test("the GPU's bin picks the bandwidth: a 32-core M4 Max is 410 GB/s, a 40-core one 546")
     func binnedBandwidth() {
         func machine(cores: Int) -> MachineDescription {
-            var g = GPUDescription(index: 0, vendor: .apple, name: Fact("Apple M4 Max", source: .ioreg), pciAddress: nil,
-                                   driver: .missing(.ioreg, .notSupported), memoryTotal: .missing(.ioreg, .ok), memoryFree: .missing(.ioreg, .ok),
-                                   unifiedMemory: true, backend: .metal)
+            var g = GPUDescription(
+                index: 0, vendor: .apple, name: Fact("Apple M4 Max", source: .ioreg), pciAddress: nil,
+                driver: .missing(.ioreg, .notSupported), memoryTotal: .missing(.ioreg, .ok),
+                memoryFree: .missing(.ioreg, .ok),
+                unifiedMemory: true, backend: .metal)
             g.gpuCores = Fact(cores, source: .ioreg)
             let none = Fact<String>.missing(.sysctl, .absent)
-            let cpu = CPUDescription(model: none, architecture: none, sockets: .missing(.sysctl, .absent), physicalCores: .missing(.sysctl, .absent),
-                                     logicalCores: .missing(.sysctl, .absent), vectorExtensions: .missing(.sysctl, .absent))
-            let mem = MemoryDescription(total: Fact(.gib(128), source: .sysctl), available: .missing(.vmStat, .absent), swapTotal: .missing(.sysctl, .absent),
-                                        containerLimit: .missing(.sysctl, .ok), containerUsage: .missing(.sysctl, .absent), numaNodes: .missing(.sysctl, .absent))
-            return MachineDescription(cpu: cpu, memory: mem, gpus: [g], probes: [], warnings: []).withTableFacts(HardwareResolver(specs: Self.specs))
+            let cpu = CPUDescription(
+                model: none, architecture: none, sockets: .missing(.sysctl, .absent),
+                physicalCores: .missing(.sysctl, .absent),
+                logicalCores: .missing(.sysctl, .absent), vectorExtensions: .missing(.sysctl, .absent))
+            let mem = MemoryDescription(
+                total: Fact(.gib(128), source: .sysctl), available: .missing(.vmStat, .absent),
+                swapTotal: .missing(.sysctl, .absent),
+                containerLimit: .missing(.sysctl, .ok), containerUsage: .missing(.sysctl, .absent),
+                numaNodes: .missing(.sysctl, .absent))
+            return MachineDescription(cpu: cpu, memory: mem, gpus: [g], probes: [], warnings: []).withTableFacts(
+                HardwareResolver(specs: Self.specs))
         }
         #expect(machine(cores: 32).gpus[0].memoryBandwidthGBs?.value == 410)
         #expect(machine(cores: 40).gpus[0].memoryBandwidthGBs?.value == 546)
@@ -84,7 +99,8 @@ struct AppleFixtureTests {
 struct DarwinParserTests {
     @Test("ioreg: model and core count, with or without the tree's | prefixes")
     func ioreg() {
-        let tree = "+-o AGXAcceleratorG16G  <class AGXAcceleratorG16G>\n  | {\n  |   \"model\" = \"Apple M4\"\n  |   \"gpu-core-count\" = 10\n  | }\n"
+        let tree =
+            "+-o AGXAcceleratorG16G  <class AGXAcceleratorG16G>\n  | {\n  |   \"model\" = \"Apple M4\"\n  |   \"gpu-core-count\" = 10\n  | }\n"
         let parsed = DarwinParsers.ioregGPU(tree)
         #expect(parsed.model == "Apple M4" && parsed.cores == 10)
         let none = DarwinParsers.ioregGPU("")
@@ -94,21 +110,23 @@ struct DarwinParserTests {
     @Test("vm_stat: free + inactive + speculative + purgeable pages at the header's page size")
     func vmStat() {
         let text = """
-        Mach Virtual Memory Statistics: (page size of 16384 bytes)
-        Pages free:                               1000.
-        Pages active:                             9000.
-        Pages inactive:                           2000.
-        Pages speculative:                         300.
-        Pages wired down:                         4000.
-        Pages purgeable:                            50.
-        """
+            Mach Virtual Memory Statistics: (page size of 16384 bytes)
+            Pages free:                               1000.
+            Pages active:                             9000.
+            Pages inactive:                           2000.
+            Pages speculative:                         300.
+            Pages wired down:                         4000.
+            Pages purgeable:                            50.
+            """
         #expect(DarwinParsers.vmStatAvailable(text) == ByteCount(3350 * 16384))
         #expect(DarwinParsers.vmStatAvailable("vm_stat: command not found") == nil)
     }
 
     @Test("an Intel Mac's features read as the Linux flag names")
     func intelMac() {
-        let s = DarwinParsers.sysctl("machdep.cpu.brand_string: Intel(R) Core(TM) i9-9880H CPU @ 2.30GHz\nmachdep.cpu.features: FPU SSE4.2 AVX1.0 F16C FMA\nmachdep.cpu.leaf7_features: AVX2 BMI2\nhw.physicalcpu: 8\n")
+        let s = DarwinParsers.sysctl(
+            "machdep.cpu.brand_string: Intel(R) Core(TM) i9-9880H CPU @ 2.30GHz\nmachdep.cpu.features: FPU SSE4.2 AVX1.0 F16C FMA\nmachdep.cpu.leaf7_features: AVX2 BMI2\nhw.physicalcpu: 8\n"
+        )
         let cpu = DarwinParsers.cpu(s)
         #expect(cpu.architecture.value == "x86_64")
         #expect(cpu.vectorExtensions.value == ["sse4_2", "avx", "f16c", "fma", "avx2"])
@@ -116,7 +134,8 @@ struct DarwinParserTests {
 
     @Test("garbage from sysctl: unknown facts with reasons, no crash")
     func garbage() {
-        let cpu = DarwinParsers.cpu(DarwinParsers.sysctl("\u{FFFD}\u{0}::::\nnot a sysctl line\nhw.physicalcpu: eight\n"))
+        let cpu = DarwinParsers.cpu(
+            DarwinParsers.sysctl("\u{FFFD}\u{0}::::\nnot a sysctl line\nhw.physicalcpu: eight\n"))
         #expect(cpu.model.value == nil && cpu.model.status == .absent)
         #expect(cpu.physicalCores.value == nil)
         #expect(cpu.vectorExtensions.status == .absent)

@@ -1,7 +1,8 @@
 import FitCore
-@testable import FitProbe
 import Foundation
 import Testing
+
+@testable import FitProbe
 
 @Suite("Garbage in, partial answers out: never a crash")
 struct BadInputTests {
@@ -10,12 +11,15 @@ struct BadInputTests {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("fit-broken-\(UUID().uuidString)").path
         func write(_ path: String, _ bytes: [UInt8]) throws {
             let url = URL(fileURLWithPath: root + path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(bytes).write(to: url)
         }
         func write(_ path: String, _ text: String) throws { try write(path, Array(text.utf8)) }
         // a CPU name with bytes that are not UTF-8, and a meminfo with nonsense lines
-        try write("/proc/cpuinfo", Array("processor\t: 0\nmodel name\t: Bad ".utf8) + [0xff, 0xfe] + Array(" CPU\nflags\t\t: avx2\n".utf8))
+        try write(
+            "/proc/cpuinfo",
+            Array("processor\t: 0\nmodel name\t: Bad ".utf8) + [0xff, 0xfe] + Array(" CPU\nflags\t\t: avx2\n".utf8))
         try write("/proc/meminfo", "MemTotal: lots kB\nMemAvailable:\nSwapTotal: 0 kB\n")
         // an AMD GPU whose VRAM file holds garbage
         let dev = "/sys/bus/pci/devices/0000:03:00.0"
@@ -28,7 +32,10 @@ struct BadInputTests {
         try write("/sys/bus/pci/devices/0000:04:00.0/vendor", "0x10de\n")
         try write("/sys/bus/pci/devices/0000:04:00.0/device", "0x2684\n")
         // nvidia-smi output cut off mid-line, and a second, complete row
-        try write("/commands/nvidia-smi/core.stdout", "0, NVIDIA GeForce RTX 40\n1, NVIDIA GeForce RTX 4090, GPU-x, 00000000:01:00.0, 24564, 0, [Unknown Error], 560.35\n")
+        try write(
+            "/commands/nvidia-smi/core.stdout",
+            "0, NVIDIA GeForce RTX 40\n1, NVIDIA GeForce RTX 4090, GPU-x, 00000000:01:00.0, 24564, 0, [Unknown Error], 560.35\n"
+        )
         try write("/commands/nvidia-smi/core.exit", "0\n")
         try write("/commands/nvidia-smi/extended.stdout", "0, 8.9\n")
         try write("/commands/nvidia-smi/extended.exit", "0\n")
@@ -39,8 +46,10 @@ struct BadInputTests {
     func partialAnswers() async throws {
         let root = try brokenMachine()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let m = await MachineProber(root: SystemRoot(root), runner: RecordedRunner(directory: root + "/commands"), useLibraries: false).probe()
-        #expect(m.cpu.model.value?.hasPrefix("Bad ") == true)      // decoded with replacement characters
+        let m = await MachineProber(
+            root: SystemRoot(root), runner: RecordedRunner(directory: root + "/commands"), useLibraries: false
+        ).probe()
+        #expect(m.cpu.model.value?.hasPrefix("Bad ") == true)  // decoded with replacement characters
         #expect(m.cpu.vectorExtensions.value == ["avx2"])
         #expect(m.memory.total.value == nil && m.memory.total.status == .absent)
         #expect(m.memory.swapTotal.value == .zero)

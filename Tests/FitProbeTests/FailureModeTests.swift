@@ -1,7 +1,8 @@
 import FitCore
-@testable import FitProbe
 import Foundation
 import Testing
+
+@testable import FitProbe
 
 @Suite("Containers and tools that fail")
 struct FailureModeTests {
@@ -31,8 +32,9 @@ struct FailureModeTests {
         let tool = bin.appendingPathComponent("nvidia-smi")
         try "#!/bin/sh\nsleep 900 &\nsleep 900\n".write(to: tool, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: tool.path)
-        var prober = MachineProber(root: SystemRoot(fixtures + "/cpu-only-vm"),
-                                   runner: SubprocessRunner(environment: ["PATH": bin.path + ":/usr/bin:/bin"]), useLibraries: false)
+        var prober = MachineProber(
+            root: SystemRoot(fixtures + "/cpu-only-vm"),
+            runner: SubprocessRunner(environment: ["PATH": bin.path + ":/usr/bin:/bin"]), useLibraries: false)
         prober.nvidiaTimeout = .milliseconds(500)
         let start = ContinuousClock.now
         let m = await prober.probe()

@@ -1,6 +1,7 @@
 import FitCore
-@testable import FitProbe
 import Testing
+
+@testable import FitProbe
 
 /// Real nvidia-smi output recorded from public captures (sources in each fixture's README).
 @Suite("NVIDIA GPUs from recorded nvidia-smi output")
@@ -23,8 +24,10 @@ struct NvidiaFixtureTests {
 
     @Test("one RTX 4090 driving a desktop: 24564 MiB, the desktop's 40 MiB in use, 1008 GB/s from the table")
     func rtx4090Desktop() async {
-        let spec = HardwareSpec(id: "rtx-4090", name: "NVIDIA GeForce RTX 4090", vendor: .nvidia, memoryGB: 24, nvidiaSmiMiB: 24564, memoryType: "GDDR6X",
-                                unifiedMemory: false, bandwidthGBs: 1008, fp16TFLOPS: 165.2, aliases: ["RTX 4090"], source: "t", notes: nil)
+        let spec = HardwareSpec(
+            id: "rtx-4090", name: "NVIDIA GeForce RTX 4090", vendor: .nvidia, memoryGB: 24, nvidiaSmiMiB: 24564,
+            memoryType: "GDDR6X",
+            unifiedMemory: false, bandwidthGBs: 1008, fp16TFLOPS: 165.2, aliases: ["RTX 4090"], source: "t", notes: nil)
         let m = await probe("rtx-4090-desktop").withTableFacts(HardwareResolver(specs: [spec]))
         #expect(m.gpus.count == 1)
         let g = m.gpus[0]
@@ -117,9 +120,10 @@ struct NvidiaExtendedTests {
 
     @Test("bandwidth the driver does not tell comes from the hardware table, flagged as such")
     func tableBandwidth() async {
-        let spec = HardwareSpec(id: "h100-sxm5-80gb", name: "NVIDIA H100 SXM5 80GB", vendor: .nvidia, memoryGB: 80, nvidiaSmiMiB: 81559,
-                                memoryType: "HBM3", unifiedMemory: false, bandwidthGBs: 3350, fp16TFLOPS: 989.4,
-                                aliases: ["H100", "H100 80GB HBM3"], source: "test", notes: nil)
+        let spec = HardwareSpec(
+            id: "h100-sxm5-80gb", name: "NVIDIA H100 SXM5 80GB", vendor: .nvidia, memoryGB: 80, nvidiaSmiMiB: 81559,
+            memoryType: "HBM3", unifiedMemory: false, bandwidthGBs: 3350, fp16TFLOPS: 989.4,
+            aliases: ["H100", "H100 80GB HBM3"], source: "test", notes: nil)
         let m = await probe("h100-80gb-hbm3").withTableFacts(HardwareResolver(specs: [spec]))
         #expect(m.gpus[0].memoryBandwidthGBs?.value == 3350)
         #expect(m.gpus[0].memoryBandwidthGBs?.source == .table)

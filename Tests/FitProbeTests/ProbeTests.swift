@@ -1,7 +1,8 @@
 import FitCore
-@testable import FitProbe
 import Foundation
 import Testing
+
+@testable import FitProbe
 
 let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("Probes/fixtures").path
@@ -9,7 +10,9 @@ let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
 /// Probes a recorded machine under Probes/fixtures with the real probe code.
 func recorded(_ name: String, libpci: Bool = false) async -> MachineDescription {
     let root = fixtures + "/" + name
-    return await MachineProber(root: SystemRoot(root), runner: RecordedRunner(directory: root + "/commands"), useLibraries: libpci).probe()
+    return await MachineProber(
+        root: SystemRoot(root), runner: RecordedRunner(directory: root + "/commands"), useLibraries: libpci
+    ).probe()
 }
 
 @Suite("Probing a recorded CPU-only VM")
@@ -44,15 +47,23 @@ struct CPUOnlyVMTests {
     func noGPU() async {
         let m = await probe(libraries: false)
         #expect(m.gpus.isEmpty)
-        #expect(m.probes.contains(ProbeOutcome(probe: "nvidia-smi", status: .toolMissing, detail: "not installed (no NVIDIA driver utilities on PATH)")))
+        #expect(
+            m.probes.contains(
+                ProbeOutcome(
+                    probe: "nvidia-smi", status: .toolMissing,
+                    detail: "not installed (no NVIDIA driver utilities on PATH)")))
         #expect(m.probes.contains { $0.probe == "pci" && $0.status == .ok })
         #expect(m.gpuSummary.hasPrefix("no GPU found"))
     }
 
     @Test("libpci reads the recorded sysfs through the C shim and finds the six virtio devices")
     func libpci() {
-        let prober = MachineProber(root: SystemRoot(root), runner: RecordedRunner(directory: root + "/commands"), useLibraries: true)
-        guard case .success(let devices) = prober.pciFromLibpci() else { Issue.record("libpci failed"); return }
+        let prober = MachineProber(
+            root: SystemRoot(root), runner: RecordedRunner(directory: root + "/commands"), useLibraries: true)
+        guard case .success(let devices) = prober.pciFromLibpci() else {
+            Issue.record("libpci failed")
+            return
+        }
         #expect(devices.count == 6)
         #expect(devices.filter(\.isGPU).isEmpty)
         #expect(devices.contains { $0.address == "0000:00:02.0" && $0.vendorID == 0x1af4 && $0.classCode == 0x0180 })
@@ -60,7 +71,9 @@ struct CPUOnlyVMTests {
 
     @Test("libpci's errors come back as values, never exit(1)")
     func libpciError() {
-        let prober = MachineProber(root: SystemRoot("/nonexistent-root"), runner: RecordedRunner(directory: "/nonexistent"), useLibraries: true)
+        let prober = MachineProber(
+            root: SystemRoot("/nonexistent-root"), runner: RecordedRunner(directory: "/nonexistent"), useLibraries: true
+        )
         if case .success(let d) = prober.pciFromLibpci() { #expect(d.isEmpty) }
     }
 }
@@ -90,10 +103,12 @@ struct ParserTests {
         #expect(NvidiaSmi.sysfsAddress("00000000:01:00.0") == "0000:01:00.0")
     }
 
-    @Test("each nvidia-smi failure gets its own sentence", arguments: [
-        (CommandResult.Ending.exited(6), FactStatus.ok), (.exited(9), .error), (.exited(12), .toolMissing),
-        (.exited(15), .error), (.timedOut, .timedOut), (.notFound, .toolMissing),
-    ])
+    @Test(
+        "each nvidia-smi failure gets its own sentence",
+        arguments: [
+            (CommandResult.Ending.exited(6), FactStatus.ok), (.exited(9), .error), (.exited(12), .toolMissing),
+            (.exited(15), .error), (.timedOut, .timedOut), (.notFound, .toolMissing),
+        ])
     func diagnoses(_ ending: CommandResult.Ending, _ status: FactStatus) {
         #expect(NvidiaSmi.diagnose(CommandResult(ending: ending))?.status == status)
     }

@@ -1,20 +1,30 @@
 import FitCore
-@testable import FitProbe
 import Testing
+
+@testable import FitProbe
 
 /// AMD, Intel, multi-GPU and MIG machines built from publicly posted sysfs and nvidia-smi values
 /// (each fixture's README names its sources).
 @Suite("AMD, Intel, 8x H100 and A100 MIG machines")
 struct VendorFixtureTests {
-    func probe(_ name: String, libpci: Bool = false) async -> MachineDescription { await recorded(name, libpci: libpci) }
+    func probe(_ name: String, libpci: Bool = false) async -> MachineDescription {
+        await recorded(name, libpci: libpci)
+    }
 
     static let specs = [
-        HardwareSpec(id: "radeon-rx-7900-xtx", name: "AMD Radeon RX 7900 XTX", vendor: .amd, memoryGB: 24, nvidiaSmiMiB: nil, memoryType: "GDDR6",
-                     unifiedMemory: false, bandwidthGBs: 960, fp16TFLOPS: 122.8, aliases: ["RX 7900 XTX"], source: "t", notes: nil),
-        HardwareSpec(id: "radeon-rx-7900-xt", name: "AMD Radeon RX 7900 XT", vendor: .amd, memoryGB: 20, nvidiaSmiMiB: nil, memoryType: "GDDR6",
-                     unifiedMemory: false, bandwidthGBs: 800, fp16TFLOPS: 103, aliases: ["RX 7900 XT"], source: "t", notes: nil),
-        HardwareSpec(id: "arc-b580", name: "Intel Arc B580", vendor: .intel, memoryGB: 12, nvidiaSmiMiB: nil, memoryType: "GDDR6",
-                     unifiedMemory: false, bandwidthGBs: 456, fp16TFLOPS: 116.7, aliases: ["Arc B580"], source: "t", notes: nil),
+        HardwareSpec(
+            id: "radeon-rx-7900-xtx", name: "AMD Radeon RX 7900 XTX", vendor: .amd, memoryGB: 24, nvidiaSmiMiB: nil,
+            memoryType: "GDDR6",
+            unifiedMemory: false, bandwidthGBs: 960, fp16TFLOPS: 122.8, aliases: ["RX 7900 XTX"], source: "t",
+            notes: nil),
+        HardwareSpec(
+            id: "radeon-rx-7900-xt", name: "AMD Radeon RX 7900 XT", vendor: .amd, memoryGB: 20, nvidiaSmiMiB: nil,
+            memoryType: "GDDR6",
+            unifiedMemory: false, bandwidthGBs: 800, fp16TFLOPS: 103, aliases: ["RX 7900 XT"], source: "t", notes: nil),
+        HardwareSpec(
+            id: "arc-b580", name: "Intel Arc B580", vendor: .intel, memoryGB: 12, nvidiaSmiMiB: nil,
+            memoryType: "GDDR6",
+            unifiedMemory: false, bandwidthGBs: 456, fp16TFLOPS: 116.7, aliases: ["Arc B580"], source: "t", notes: nil),
     ]
 
     @Test("RX 7900 XTX: VRAM from mem_info_vram_total; the table entry is the one whose memory agrees")
@@ -62,7 +72,9 @@ struct VendorFixtureTests {
         #expect(Set(m.gpus.compactMap(\.pciAddress)).count == 8)
     }
 
-    @Test("hybrid laptop: the iGPU shares RAM; the NVIDIA GPU without nvidia-smi is listed, not planned, and warned about")
+    @Test(
+        "hybrid laptop: the iGPU shares RAM; the NVIDIA GPU without nvidia-smi is listed, not planned, and warned about"
+    )
     func hybridLaptop() async {
         let m = await probe("hybrid-laptop")
         let intel = m.gpus.first { $0.vendor == .intel }

@@ -49,7 +49,9 @@ public struct Endpoint: ChatService {
         b["model"] = model
         b["stream"] = false
         let (status, text) = try await post(b, stream: false).reply()
-        guard (200..<300).contains(status) else { throw Failure(sentence: "\(chatURL) answered HTTP \(status): \(Self.snippet(text))") }
+        guard (200..<300).contains(status) else {
+            throw Failure(sentence: "\(chatURL) answered HTTP \(status): \(Self.snippet(text))")
+        }
         guard let obj = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
             throw Failure(sentence: "\(chatURL) did not answer with JSON: \(Self.snippet(text))")
         }
@@ -57,7 +59,8 @@ public struct Endpoint: ChatService {
         if let dir = ProcessInfo.processInfo.environment["FIT_RECORD_CHAT"], !dir.isEmpty {
             try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             let n = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).count
-            try? Data(text.utf8).write(to: URL(fileURLWithPath: dir).appendingPathComponent(String(format: "reply-%04d.json", n)))
+            try? Data(text.utf8).write(
+                to: URL(fileURLWithPath: dir).appendingPathComponent(String(format: "reply-%04d.json", n)))
         }
         return obj
     }
@@ -74,12 +77,16 @@ public struct Endpoint: ChatService {
     }
 
     public func stream(prompt: String, maxTokens: Int) async throws -> StreamTiming {
-        let body: [String: Any] = ["model": model, "stream": true, "max_tokens": maxTokens, "temperature": 0,
-                                   "stream_options": ["include_usage": true],
-                                   "messages": [["role": "user", "content": prompt]]]
+        let body: [String: Any] = [
+            "model": model, "stream": true, "max_tokens": maxTokens, "temperature": 0,
+            "stream_options": ["include_usage": true],
+            "messages": [["role": "user", "content": prompt]],
+        ]
         let r = try await post(body, stream: true)
         let (status, text) = r.reply()
-        guard (200..<300).contains(status) else { throw Failure(sentence: "\(chatURL) answered HTTP \(status): \(Self.snippet(text))") }
+        guard (200..<300).contains(status) else {
+            throw Failure(sentence: "\(chatURL) answered HTTP \(status): \(Self.snippet(text))")
+        }
         var times: [Double] = []
         var timing = StreamTiming(firstTokenSeconds: 0, tokenTimes: [])
         var buffer = ""
@@ -92,7 +99,8 @@ public struct Endpoint: ChatService {
                 let payload = line.dropFirst(5).trimmingCharacters(in: .whitespaces)
                 if payload == "[DONE]" { continue }
                 guard let obj = try? JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any] else {
-                    throw Failure(sentence: "\(chatURL) streamed a line that is not JSON: \(Self.snippet(String(payload)))")
+                    throw Failure(
+                        sentence: "\(chatURL) streamed a line that is not JSON: \(Self.snippet(String(payload)))")
                 }
                 if let usage = obj["usage"] as? [String: Any] {
                     timing.promptTokens = usage["prompt_tokens"] as? Int
@@ -108,7 +116,9 @@ public struct Endpoint: ChatService {
                 if !content.isEmpty { times.append(t) }
             }
         }
-        guard let first = times.first else { throw Failure(sentence: "\(chatURL) streamed no tokens; is `\(model)` a chat model it serves?") }
+        guard let first = times.first else {
+            throw Failure(sentence: "\(chatURL) streamed no tokens; is `\(model)` a chat model it serves?")
+        }
         timing.firstTokenSeconds = first
         timing.tokenTimes = times
         return timing
@@ -120,7 +130,9 @@ public struct Endpoint: ChatService {
         func reply() -> (Int, String) {
             // curl -w appends "\n<status>" after the body.
             let all = chunks.map(\.1).joined()
-            guard let nl = all.lastIndex(of: "\n"), let status = Int(all[all.index(after: nl)...].trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            guard let nl = all.lastIndex(of: "\n"),
+                let status = Int(all[all.index(after: nl)...].trimmingCharacters(in: .whitespacesAndNewlines))
+            else {
                 return (0, all)
             }
             return (status, String(all[..<nl]))
@@ -129,17 +141,24 @@ public struct Endpoint: ChatService {
 
     func post(_ body: [String: Any], stream: Bool) async throws -> Response {
         let data = try JSONSerialization.data(withJSONObject: body)
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("fit-request-\(UUID().uuidString).json")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "fit-request-\(UUID().uuidString).json")
         try data.write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        var args = ["-sS", "-N", "--max-time", String(Int(timeout.components.seconds)), "-H", "Content-Type: application/json",
-                    "--data-binary", "@" + file.path, "-w", "\n%{http_code}", chatURL]
-        if let key = ProcessInfo.processInfo.environment["FIT_API_KEY"], !key.isEmpty { args = ["-H", "Authorization: Bearer \(key)"] + args }
+        var args = [
+            "-sS", "-N", "--max-time", String(Int(timeout.components.seconds)), "-H", "Content-Type: application/json",
+            "--data-binary", "@" + file.path, "-w", "\n%{http_code}", chatURL,
+        ]
+        if let key = ProcessInfo.processInfo.environment["FIT_API_KEY"], !key.isEmpty {
+            args = ["-H", "Authorization: Bearer \(key)"] + args
+        }
         let start = ContinuousClock.now
         let chunks: [(Double, String)]
         let status: TerminationStatus
         do {
-            let result = try await Subprocess.run(.name("curl"), arguments: Arguments(args), input: .none, output: .sequence, error: .discarded) { execution in
+            let result = try await Subprocess.run(
+                .name("curl"), arguments: Arguments(args), input: .none, output: .sequence, error: .discarded
+            ) { execution in
                 var chunks: [(Double, String)] = []
                 for try await chunk in execution.standardOutput {
                     let s = chunk.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
@@ -151,14 +170,25 @@ public struct Endpoint: ChatService {
             chunks = result.closureResult
             status = result.terminationStatus
         } catch {
-            throw Failure(sentence: "cannot run curl to reach \(chatURL) (\(error)); install it with `apt-get install curl`")
+            throw Failure(
+                sentence: "cannot run curl to reach \(chatURL) (\(error)); install it with `apt-get install curl`")
         }
-        guard case .exited(let code) = status else { throw Failure(sentence: "curl was killed while talking to \(chatURL)") }
+        guard case .exited(let code) = status else {
+            throw Failure(sentence: "curl was killed while talking to \(chatURL)")
+        }
         switch code {
         case 0: break
         case 6: throw Failure(sentence: "\(baseURL): the host name does not resolve; check --endpoint")
-        case 7: throw Failure(sentence: "\(baseURL) refused the connection: is the server running? Start it (e.g. `llama-server -m MODEL.gguf --port 8080`) or fix --endpoint")
-        case 28: throw Failure(sentence: "\(chatURL) did not finish within \(timeout.components.seconds) s; the model may be looping or too slow (raise --timeout)")
+        case 7:
+            throw Failure(
+                sentence:
+                    "\(baseURL) refused the connection: is the server running? Start it (e.g. `llama-server -m MODEL.gguf --port 8080`) or fix --endpoint"
+            )
+        case 28:
+            throw Failure(
+                sentence:
+                    "\(chatURL) did not finish within \(timeout.components.seconds) s; the model may be looping or too slow (raise --timeout)"
+            )
         case 52: throw Failure(sentence: "\(chatURL) closed the connection without a reply; check the server's log")
         case 56: throw Failure(sentence: "\(chatURL) dropped the connection mid-reply; check the server's log")
         default: throw Failure(sentence: "curl failed with exit code \(code) talking to \(chatURL)")
@@ -175,18 +205,36 @@ public struct Endpoint: ChatService {
 /// Runs a task's agent loop against an endpoint: the model calls tools on the simulated project
 /// until it stops or the turn limit is reached.
 public enum AgentRunner {
-    static var tools: [[String: Any]] { [
-        tool("read_file", "Read a file of the project.", ["path": "Path of the file, relative to the project root"]),
-        tool("write_file", "Write a file of the project (replaces its whole content).",
-             ["path": "Path of the file, relative to the project root", "content": "The complete new content of the file"]),
-        tool("run_command", "Run a shell command in the project root (e.g. pytest).", ["command": "The command line"]),
-        tool("search_code", "Search the project's files for a regular expression; prints path:line: text.", ["pattern": "A regular expression"]),
-    ] }
+    static var tools: [[String: Any]] {
+        [
+            tool(
+                "read_file", "Read a file of the project.", ["path": "Path of the file, relative to the project root"]),
+            tool(
+                "write_file", "Write a file of the project (replaces its whole content).",
+                [
+                    "path": "Path of the file, relative to the project root",
+                    "content": "The complete new content of the file",
+                ]),
+            tool(
+                "run_command", "Run a shell command in the project root (e.g. pytest).", ["command": "The command line"]
+            ),
+            tool(
+                "search_code", "Search the project's files for a regular expression; prints path:line: text.",
+                ["pattern": "A regular expression"]),
+        ]
+    }
 
     static func tool(_ name: String, _ description: String, _ params: [String: String]) -> [String: Any] {
-        ["type": "function", "function": ["name": name, "description": description,
-                                          "parameters": ["type": "object", "required": params.keys.sorted(),
-                                                         "properties": params.mapValues { ["type": "string", "description": $0] }]]]
+        [
+            "type": "function",
+            "function": [
+                "name": name, "description": description,
+                "parameters": [
+                    "type": "object", "required": params.keys.sorted(),
+                    "properties": params.mapValues { ["type": "string", "description": $0] },
+                ],
+            ],
+        ]
     }
 
     static let system = """
@@ -195,10 +243,18 @@ public enum AgentRunner {
         final answer and no tool call.
         """
 
-    public static func run(_ task: AgentTask, runIndex: Int, endpoint: any ChatService, maxTurns: Int? = nil, maxTokens: Int = 2048) async -> AgentRun {
+    public static func run(
+        _ task: AgentTask, runIndex: Int, endpoint: any ChatService, maxTurns: Int? = nil, maxTokens: Int = 2048
+    ) async -> AgentRun {
         var project = SimulatedProject(task)
-        var messages: [[String: Any]] = [["role": "system", "content": system], ["role": "user", "content": task.prompt]]
-        var valid = 0, invalid = 0, tokensIn = 0, tokensOut = 0, turns = 0
+        var messages: [[String: Any]] = [
+            ["role": "system", "content": system], ["role": "user", "content": task.prompt],
+        ]
+        var valid = 0
+        var invalid = 0
+        var tokensIn = 0
+        var tokensOut = 0
+        var turns = 0
         var finalAnswer = ""
         var stop = "turn limit"
         let start = ContinuousClock.now
@@ -206,7 +262,9 @@ public enum AgentRunner {
             turns += 1
             let reply: [String: Any]
             do {
-                reply = try await endpoint.chat(["messages": messages, "tools": tools, "temperature": 0, "max_tokens": maxTokens])
+                reply = try await endpoint.chat([
+                    "messages": messages, "tools": tools, "temperature": 0, "max_tokens": maxTokens,
+                ])
             } catch let f as Endpoint.Failure {
                 stop = "endpoint: " + f.sentence
                 break
@@ -238,12 +296,19 @@ public enum AgentRunner {
                 let name = fn["name"] as? String ?? ""
                 var result: String
                 if let argText = fn["arguments"] as? String, let data = argText.data(using: .utf8),
-                   let args = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any], SimulatedProject.toolNames.contains(name) {
+                    let args = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+                    SimulatedProject.toolNames.contains(name)
+                {
                     valid += 1
-                    result = project.call(name, arguments: args.compactMapValues { $0 as? String ?? ($0 as? CustomStringConvertible)?.description })
+                    result = project.call(
+                        name,
+                        arguments: args.compactMapValues {
+                            $0 as? String ?? ($0 as? CustomStringConvertible)?.description
+                        })
                 } else {
                     invalid += 1
-                    result = SimulatedProject.toolNames.contains(name)
+                    result =
+                        SimulatedProject.toolNames.contains(name)
                         ? "error: the arguments of \(name) are not a JSON object; send them as JSON"
                         : "error: no tool named \(name); the tools are \(SimulatedProject.toolNames.joined(separator: ", "))"
                 }
@@ -251,9 +316,11 @@ public enum AgentRunner {
             }
         }
         let d = ContinuousClock.now - start
-        let passed = !stop.hasPrefix("endpoint") && AgentScoring.passed(task, files: project.files, finalAnswer: finalAnswer)
-        return AgentRun(task: task.id, tier: task.tier, run: runIndex, passed: passed, turns: turns, validToolCalls: valid,
-                        invalidToolCalls: invalid, tokensIn: tokensIn, tokensOut: tokensOut,
-                        wallSeconds: Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18, stop: stop)
+        let passed =
+            !stop.hasPrefix("endpoint") && AgentScoring.passed(task, files: project.files, finalAnswer: finalAnswer)
+        return AgentRun(
+            task: task.id, tier: task.tier, run: runIndex, passed: passed, turns: turns, validToolCalls: valid,
+            invalidToolCalls: invalid, tokensIn: tokensIn, tokensOut: tokensOut,
+            wallSeconds: Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18, stop: stop)
     }
 }
