@@ -68,22 +68,11 @@ struct ModelEntry: Decodable {
         "id", "name", "family", "released", "license", "aliases", "sources", "notes", "architecture", "quants",
         "builds",
     ]
-    static let architectureFields: Set<String> = [
-        "layers", "hiddenSize", "heads", "kvHeads", "headDim", "valueHeadDim", "ffnSize", "vocabSize",
-        "contextLength", "tiedEmbeddings", "slidingWindow", "moe", "mla", "linearAttention", "attentionSinks",
-        "gatedFFN", "mtpLayers",
-    ]
-    static let nestedFields: [String: Set<String>] = [
-        "slidingWindow": ["window", "globalEvery", "globalKvHeads", "globalHeadDim", "globalSharedKV"],
-        "moe": [
-            "experts", "activeExperts", "expertFfnSize", "sharedExperts", "sharedExpertFfnSize", "leadingDenseLayers",
-            "routing", "normalizedWeights", "weightsScale",
-        ],
-        "mla": ["qLoraRank", "kvLoraRank", "qkNopeHeadDim", "qkRopeHeadDim", "vHeadDim"],
-        "linearAttention": [
-            "fullAttentionEvery", "keyHeads", "valueHeads", "keyHeadDim", "valueHeadDim", "convKernel",
-        ],
-    ]
+    /// The architecture's fields and those of its nested structures, read from `ModelArchitecture`
+    /// itself (its `Codable` keys): a new field is known here without a second list.
+    static let architectureFields: Set<String> = derivedFields.fields
+    static let nestedFields: [String: Set<String>] = derivedFields.nested
+    private static let derivedFields = FieldNames.of(ModelArchitecture.self)
 }
 
 /// The YAML shape of a hardware entry (Catalog/README.md).
