@@ -74,6 +74,7 @@ struct CatalogCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List catalog entries: local models and cloud offers.", aliases: ["models"])
         @Option(name: .long, help: "Only this family (e.g. qwen3).") var family: String?
         @Option(name: .long, help: "local or cloud.") var kind: String?
@@ -132,7 +133,8 @@ struct CatalogCommand: AsyncParsableCommand {
     }
 
     struct Hardware: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the GPUs and SoCs of the hardware table.")
+        static let configuration = CommandConfiguration(
+            commandName: "hardware", abstract: "List the GPUs and SoCs of the hardware table.")
         @OptionGroup var catalogOptions: CatalogOptions
         @OptionGroup var output: OutputOptions
 
@@ -166,7 +168,8 @@ struct CatalogCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one entry: its facts, builds and sources.")
+        static let configuration = CommandConfiguration(
+            commandName: "show", abstract: "Show one entry: its facts, builds and sources.")
         @Argument(help: ArgumentHelp("A catalog id, alias or cloud id.", valueName: "model")) var model: String
         @OptionGroup var catalogOptions: CatalogOptions
         @OptionGroup var output: OutputOptions
@@ -235,6 +238,7 @@ struct CatalogCommand: AsyncParsableCommand {
 
     struct Search: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "search",
             abstract: "Find entries whose id, name, alias, family or provider contains TEXT.")
         @Argument(help: ArgumentHelp("Text to look for.", valueName: "text")) var text: String
         @OptionGroup var catalogOptions: CatalogOptions
@@ -260,6 +264,7 @@ struct CatalogCommand: AsyncParsableCommand {
 
     struct Evidence: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "evidence",
             abstract:
                 "What is measured about a model (throughput, agent benchmarks, the seed posts), and where each number comes from."
         )
@@ -313,6 +318,7 @@ struct CatalogCommand: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract:
                 "Add models by hand: a YAML file in the catalog's format (Catalog/README.md), saved in your user database."
         )
@@ -348,6 +354,7 @@ struct CatalogCommand: AsyncParsableCommand {
 
     struct Scan: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "scan",
             abstract:
                 "Find models already on disk (Hugging Face cache, LM Studio, Ollama, llama.cpp cache) and mark them installed."
         )
@@ -387,6 +394,7 @@ struct CatalogCommand: AsyncParsableCommand {
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "import",
             abstract: "Add a GGUF model to your own catalog (kept in your user database).")
         @Argument(
             help: ArgumentHelp(

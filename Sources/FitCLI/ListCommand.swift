@@ -64,22 +64,32 @@ struct ListCommand: AsyncParsableCommand {
         let runtime = try plan.runtimePreset()
         let target = runtime.map { $0.target(session.target, machine: machine) } ?? session.target
         let perModel = runtime != nil && plan.ctx == nil
-        var contextFor: ((CatalogModel) -> TokenCount)?
-        if perModel {
-            let contexts = try Dictionary(
+        // With a runtime preset and no --ctx, each model at that runtime's default context for it.
+        let contexts: [String: TokenCount]? =
+            perModel
+            ? try Dictionary(
                 uniqueKeysWithValues: session.catalog.models.map {
                     ($0.id, try plan.context(for: $0.architecture, machine: machine))
-                })
-            contextFor = { contexts[$0.id] ?? options.context }
+                }) : nil
+        // Models are independent: half of them on each of two cores (the memo is shared and locked).
+        let speed = try session.speed()
+        let memo = session.memo
+        let models = session.catalog.models
+        @Sendable func half(_ parity: Int) -> [FitRow] {
+            FitList.evaluate(
+                models: models.enumerated().filter { $0.offset % 2 == parity }.map(\.element), target: target,
+                options: options, contextFor: contexts.map { c in { c[$0.id] ?? options.context } }, speed: speed,
+                largestContext: true, memo: memo)
         }
-        let evaluated = FitList.evaluate(
-            models: session.catalog.models, target: target, options: options, contextFor: contextFor,
-            speed: try session.speed(), largestContext: true, memo: session.memo)
+        async let even = half(0)
+        async let odd = half(1)
+        let evaluated = FitList.sorted(await even + odd)
         session.save()
         let checked = evaluated.count
         var rows = all || output.json && !best ? evaluated : BuildChoice.perModel(evaluated)
         if fits { rows = rows.filter(\.fits) }
-        rows = Self.sorted(rows, by: SortField(rawValue: sort.lowercased()) ?? .verdict)
+        let field = SortField(rawValue: sort.lowercased()) ?? .verdict
+        if field != .verdict { rows = Self.sorted(rows, by: field) }  // the evaluation comes sorted by verdict
         if output.json {
             let report = ListReport(
                 context: perModel ? nil : options.context, runtime: runtime, kvType: options.kvType,

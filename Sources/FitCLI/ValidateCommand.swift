@@ -11,6 +11,7 @@ struct ValidateCommand: AsyncParsableCommand {
 
     struct Throughput: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "throughput",
             abstract:
                 "Decode and prefill tokens/s against the catalog's measurements, by leave-one-hardware-out cross-validation."
         )
@@ -97,6 +98,7 @@ struct ValidateCommand: AsyncParsableCommand {
 
     struct Memory: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "memory",
             abstract:
                 "Per-buffer memory: fit against llama.cpp (Reports/validation/llamacpp-memory.json, made by scripts/llamacpp/)."
         )

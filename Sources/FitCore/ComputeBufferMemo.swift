@@ -26,37 +26,32 @@ public final class ComputeBufferMemo: Sendable {
         var added = 0
     }
     private let state = Mutex(State())
+    /// Stands for "no builder covers this graph" in the table.
+    static let noGraph: Int64 = -1
     /// Who may reuse the stored table: the fit build that wrote it.
     public let build: UInt64
 
     public init(build: UInt64) { self.build = build }
 
     /// The buffer for `architecture` in `shape`, allocated by `graph` when not known yet. A graph
-    /// no builder covers (nil) is not kept: the closed form answers it.
+    /// no builder covers (nil: the closed form answers it) is kept as such, so it is not tried again.
     func bytes(_ architecture: ModelArchitecture, _ shape: Shape, _ graph: () -> Int64?) -> Int64? {
         let (digest, hit) = state.withLock { s -> (UInt64, Int64?) in
             let d = s.digests[architecture] ?? Self.digest(architecture)
             s.digests[architecture] = d
             return (d, s.table[Key(architecture: d, shape: shape)])
         }
-        if let hit { return hit }
-        guard let value = graph() else { return nil }
+        if let hit { return hit == Self.noGraph ? nil : hit }
+        let value = graph()
         state.withLock { s in
-            s.table[Key(architecture: digest, shape: shape)] = value
+            s.table[Key(architecture: digest, shape: shape)] = value ?? Self.noGraph
             s.added += 1
         }
         return value
     }
 
-    /// FNV-1a over the architecture's full description (every field, in declaration order).
-    static func digest(_ a: ModelArchitecture) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in String(describing: a).utf8 {
-            h ^= UInt64(b)
-            h = h &* 0x100_0000_01b3
-        }
-        return h
-    }
+    /// Every field of the architecture, in a form that is the same in every process.
+    static func digest(_ a: ModelArchitecture) -> UInt64 { StableDigest.of(a) }
 
     // MARK: Stored form
 
@@ -109,7 +104,8 @@ public final class ComputeBufferMemo: Sendable {
             guard let digest = get(UInt64.self), let cells = get(Int32.self), let tokens = get(Int32.self),
                 let window = get(Int32.self),
                 let fa = get(UInt8.self), let kv = get(UInt8.self), let value = get(Int64.self),
-                cells >= 0, tokens > 0, window >= 0, fa <= 1, Int(kv) < kinds.count, value >= 0, value < 1 << 50
+                cells >= 0, tokens > 0, window >= 0, fa <= 1, Int(kv) < kinds.count, value >= Self.noGraph,
+                value < 1 << 50
             else { return }
             let shape = Shape(
                 cells: Int(cells), tokens: Int(tokens), windowCells: Int(window), flashAttention: fa == 1,

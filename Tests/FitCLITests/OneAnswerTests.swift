@@ -181,4 +181,16 @@ struct OneAnswerTests {
         #expect(apple.code == 64)
         #expect(apple.stderr.contains("--vram") && apple.stderr.contains("unified"))
     }
+
+    @Test("a warm run (buffers kept from the last run) prints exactly what a cold one does")
+    func warmIsCold() throws {
+        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("fit-warm-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: cache) }
+        let args = ["--all", "--ctx", "64k", "--json", "--hardware", "RTX 4090", "--ram", "64GiB"]
+        let cold = try Fit.run(args, env: ["FIT_CACHE_DIR": cache])
+        #expect(FileManager.default.fileExists(atPath: cache + "/compute-buffers.bin"))
+        let warm = try Fit.run(args, env: ["FIT_CACHE_DIR": cache])
+        #expect(cold.code == 0 && warm.code == 0)
+        #expect(cold.stdout == warm.stdout)
+    }
 }
