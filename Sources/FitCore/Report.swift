@@ -302,3 +302,224 @@ public enum LaunchText {
         }
     }
 }
+
+// MARK: - Assembly
+
+extension MachineReport {
+    /// What a report is asked for, beside the machine and the catalog.
+    public struct Request: Sendable {
+        public var contexts: [Int]
+        public var date: String
+        /// Nil when redacted.
+        public var hostname: String?
+        public var redact: Bool
+        public var machineID: String
+        public var fitVersion: String
+        public var catalogVersion: String
+        public var hostMeasurement: HardwareMeasurement?
+        public init(
+            contexts: [Int], date: String, hostname: String?, redact: Bool, machineID: String, fitVersion: String,
+            catalogVersion: String, hostMeasurement: HardwareMeasurement?
+        ) {
+            self.contexts = contexts
+            self.date = date
+            self.hostname = hostname
+            self.redact = redact
+            self.machineID = machineID
+            self.fitVersion = fitVersion
+            self.catalogVersion = catalogVersion
+            self.hostMeasurement = hostMeasurement
+        }
+    }
+
+    /// Everything the report shows, from the same answers the commands give: the fit map (the
+    /// list's build to use per context, its speed at half the context), `fit choose`'s pick per tier,
+    /// and the launch plan of each pick.
+    public static func assemble(
+        _ request: Request, machine: MachineDescription, models: [CatalogModel], cloud: [CloudModel],
+        evidence: Evidence,
+        target: PlanTarget, speed: SpeedContext, memo: ComputeBufferMemo?
+    ) -> MachineReport {
+        let contexts = request.contexts
+        let redact = request.redact
+        let measured = request.hostMeasurement
+        let byID = Dictionary(uniqueKeysWithValues: models.map { ($0.id, $0) })
+
+        // The fit map: per model and context, the build to use (BuildChoice), its speed at half the context.
+        var cellsByModel: [String: [MachineReport.Cell]] = [:]
+        var maxCtx: [String: (Int, String)] = [:]
+        for c in contexts {
+            let options = PlanOptions(context: TokenCount(c))
+            let rows = FitList.evaluate(
+                models: models, target: target, options: options, contextFor: nil, speed: speed,
+                largestContext: true,
+                memo: memo)
+            let best = Dictionary(uniqueKeysWithValues: BuildChoice.perModel(rows).map { ($0.model, $0) })
+            for m in models {
+                guard let r = best[m.id] else {
+                    cellsByModel[m.id, default: []].append(
+                        .init(
+                            context: c, quant: nil, verdict: Verdict.none.rawValue, memoryBytes: nil,
+                            decodeTokensPerSecond: nil, prefillTokensPerSecond: nil))
+                    continue
+                }
+                let build = BuildWork(model: m, scheme: r.quant)
+                let plan = MemoryPlanner(architecture: m.architecture, weights: build.work.weights, memo: memo)
+                    .plan(options, on: target)
+                let s = try? SpeedEstimator.estimate(
+                    build, plan: plan, context: speed, decodeDepths: [c / 2], prompt: 512, promptDepth: 0
+                ).get()
+                cellsByModel[m.id, default: []].append(
+                    .init(
+                        context: c, quant: r.quant.rawValue, verdict: r.verdict.rawValue,
+                        memoryBytes: r.memory.totalBytes,
+                        decodeTokensPerSecond: LaunchText.round(s?.decode[0]),
+                        prefillTokensPerSecond: LaunchText.round(s?.prefill, 0)))
+                if let mc = r.maxContext?.count, mc > (maxCtx[m.id]?.0 ?? 0) {
+                    maxCtx[m.id] = (min(mc, m.architecture.contextLength), r.quant.rawValue)
+                }
+            }
+        }
+        var fitMap: [MachineReport.ModelEntry] = []
+        var doesNotFit: [String] = []
+        for m in models {
+            let cells = cellsByModel[m.id] ?? []
+            guard cells.contains(where: { $0.quant != nil }) else {
+                doesNotFit.append(m.id)
+                continue
+            }
+            let tensors = TensorLayout(m.architecture).tensors
+            fitMap.append(
+                .init(
+                    model: m.id, name: m.name, family: m.family, parameters: ModelArchitecture.parameters(tensors),
+                    activeParameters: m.architecture.activeParameters(tensors),
+                    contextWindow: m.architecture.contextLength,
+                    maxContext: maxCtx[m.id]?.0, maxContextQuant: maxCtx[m.id]?.1, cells: cells))
+        }
+        fitMap.sort { ($0.family, -$0.parameters, $0.model) < ($1.family, -$1.parameters, $1.model) }
+
+        // Per tier: fit choose's answer, with fit choose's defaults.
+        var tiers: [MachineReport.TierEntry] = []
+        var launchModels: [(String, QuantScheme, Int)] = []
+        for tier in (evidence.tiers?.tiers ?? []).sorted(by: { $0.rank < $1.rank }) {
+            guard let book = evidence.tiers else { break }
+            // fit choose's answer with its defaults: the tier's own context, no harness, local and cloud.
+            let context = tier.context.tokens(harness: false)
+            let choice = Advisor.choose(
+                tier: tier, book: book, evidence: evidence, models: models, cloud: cloud, target: target,
+                options: PlanOptions(context: context), speed: speed, choose: ChooseOptions(context: context),
+                memo: memo)
+            func pick(_ c: Candidate?) -> MachineReport.Pick? {
+                guard let c else { return nil }
+                return .init(
+                    model: c.model, kind: c.kind.rawValue, quant: c.quant?.rawValue, provider: c.provider,
+                    adequate: c.adequate,
+                    expectedSuccess: LaunchText.round(c.estimate.mean, 3) ?? 0,
+                    successLow: LaunchText.round(c.estimate.low, 3) ?? 0,
+                    successHigh: LaunchText.round(c.estimate.high, 3) ?? 0,
+                    minutesPerTask: LaunchText.round(c.minutesPerTask),
+                    costPerTaskUSD: LaunchText.round(c.costPerTaskUSD, 4),
+                    costPerSuccessUSD: LaunchText.round(c.costPerSuccessUSD, 4),
+                    evidence: c.estimate.evidence.sorted { $0.weight > $1.weight }.prefix(4).map { l in
+                        l.what
+                            + (l.runs.map {
+                                ": \(NumberText.format(l.passes ?? 0, digits: 0))/\(NumberText.format($0, digits: 0))"
+                            } ?? "") + " [\(l.source)]"
+                    })
+            }
+            let alternatives = choice.candidates.filter {
+                $0.model != choice.firstChoice?.model && $0.model != choice.bestLocal?.model
+            }.prefix(3)
+            tiers.append(
+                .init(
+                    tier: tier.id, name: tier.name, contextTokens: choice.context.count,
+                    localAdequate: choice.localAdequate,
+                    firstChoice: pick(choice.firstChoice), bestLocal: pick(choice.bestLocal),
+                    alternatives: alternatives.compactMap(pick),
+                    whatWouldChange: choice.whatWouldChange))
+            for c in [choice.firstChoice, choice.bestLocal].compactMap({ $0 }) where c.kind == .local {
+                if let q = c.quant, !launchModels.contains(where: { $0.0 == c.model }) {
+                    launchModels.append((c.model, q, choice.context.count))
+                }
+            }
+        }
+
+        // Launch commands and the memory each recommended build takes per device.
+        var launch: [MachineReport.Launch] = []
+        for (id, q, ctx) in launchModels {
+            guard let m = byID[id] else { continue }
+            let build = BuildWork(model: m, scheme: q)
+            let plan = MemoryPlanner(architecture: m.architecture, weights: build.work.weights, memo: memo)
+                .plan(PlanOptions(context: TokenCount(ctx)), on: target)
+            let file = "\(m.id)-\(q.rawValue).gguf"
+            let repo = m.aliases.first { $0.contains("/") && !$0.lowercased().contains("gguf") } ?? m.id
+            let ollama = m.aliases.first { $0.contains(":") && !$0.contains("/") } ?? "./\(file)"
+            let gpuCount = target.gpus.count
+            let onGPU = plan.verdict == .gpu && gpuCount > 0 && !(target.gpus.first?.sharesHostMemory ?? false)
+            let depths = [0, ctx / 4, ctx / 2, 3 * ctx / 4, ctx]
+            let s = try? SpeedEstimator.estimate(
+                build, plan: plan, context: speed, decodeDepths: depths, prompt: 512, promptDepth: 0
+            ).get()
+            let points = zip(depths, s?.decode ?? []).compactMap { d, v -> MachineReport.SpeedPoint? in
+                LaunchText.round(v).map { .init(depth: d, decodeTokensPerSecond: $0) }
+            }
+            launch.append(
+                .init(
+                    model: id, quant: q.rawValue, context: ctx, verdict: plan.verdict.rawValue,
+                    memory: .init(plan.memory),
+                    devices: plan.devices.map {
+                        .init(
+                            name: $0.name, capacityBytes: $0.capacityBytes, usedBytes: $0.memory.totalBytes,
+                            host: $0.isHost)
+                    },
+                    llamaServer: LaunchFlags.llamaServer(modelFile: file, plan: plan, devices: gpuCount).joined(
+                        separator: " "),
+                    ollamaModelfile: LaunchText.ollamaModelfile(from: ollama, context: ctx, gpuLayers: plan.gpuLayers),
+                    vllm: onGPU ? LaunchText.vllm(repo: repo, context: ctx, gpus: gpuCount) : nil,
+                    mlx: target.gpus.first.map { _ in machine.gpus.first?.vendor == .apple } == true
+                        ? LaunchText.mlx(repo: repo) : nil,
+                    speedByDepth: points))
+        }
+
+        var facts: [MachineReport.FactLine] = []
+        func add<T>(_ name: String, _ f: Fact<T>, _ show: (T) -> String) {
+            facts.append(
+                .init(name: name, value: f.value.map(show) ?? "-", source: f.source.rawValue, status: f.status.rawValue)
+            )
+        }
+        add("cpu.model", machine.cpu.model) { $0 }
+        add("cpu.cores", machine.cpu.physicalCores) { String($0) }
+        add("cpu.threads", machine.cpu.logicalCores) { String($0) }
+        add("cpu.vectorExtensions", machine.cpu.vectorExtensions) { $0.joined(separator: " ") }
+        add("memory.total", machine.memory.total) { $0.description }
+        add("memory.available", machine.memory.available) { $0.description }
+        add("memory.containerLimit", machine.memory.containerLimit) { $0.description }
+        for g in machine.gpus {
+            add("gpu\(g.index).name", g.name) { $0 }
+            add("gpu\(g.index).memoryTotal", g.memoryTotal) { $0.description }
+            add("gpu\(g.index).driver", g.driver) { $0 }
+            if let bw = g.memoryBandwidthGBs {
+                add("gpu\(g.index).memoryBandwidth", bw) { "\(NumberText.format($0, digits: 0)) GB/s" }
+            }
+        }
+        let gpus = machine.gpus.enumerated().map { i, g in
+            MachineReport.GPU(
+                name: g.name.value ?? "GPU \(g.index)", vendor: g.vendor.rawValue,
+                memoryBytes: g.memoryTotal.value?.bytes,
+                usableBytes: i < target.gpus.count ? target.gpus[i].capacity.bytes : 0,
+                bandwidthGBs: g.memoryBandwidthGBs?.value,
+                sharesHostMemory: g.unifiedMemory, driver: redact ? nil : g.driver.value)
+        }
+        let m = MachineReport.Machine(
+            id: request.machineID, hostname: request.hostname, cpu: machine.cpu.model.value,
+            cores: machine.cpu.physicalCores.value,
+            threads: machine.cpu.logicalCores.value, vectorExtensions: machine.cpu.vectorExtensions.value ?? [],
+            ramBytes: machine.memory.total.value?.bytes, usableRAMBytes: target.host.capacity.bytes,
+            containerLimitBytes: machine.memory.containerLimit.value?.bytes, gpus: gpus, facts: facts,
+            warnings: machine.warnings, measured: measured)
+        return MachineReport(
+            generatedAt: request.date, fitVersion: request.fitVersion, catalogVersion: request.catalogVersion,
+            machine: m,
+            contexts: contexts, fitMap: fitMap, doesNotFit: doesNotFit, tiers: tiers, launch: launch)
+    }
+}
