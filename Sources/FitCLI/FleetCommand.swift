@@ -167,9 +167,7 @@ struct FleetReport: AsyncParsableCommand {
         default: text = Self.markdown(fleet)
         }
         if let output {
-            do { try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic) } catch {
-                throw FitError(sentence: "-o \(output) cannot be written; choose a writable path", exitCode: 1)
-            }
+            try writeOutputFile(text, to: output)
             print("wrote \(output)")
         } else {
             print(text, terminator: "")

@@ -67,16 +67,7 @@ struct ReportCommand: AsyncParsableCommand {
             return
         }
         let path = output ?? Self.defaultPath(report, format: fmt)
-        do {
-            let dir = (path as NSString).deletingLastPathComponent
-            if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw FitError(
-                sentence:
-                    "-o \(path) cannot be written (\((error as NSError).localizedDescription)); choose a writable path, or -o - for standard output",
-                exitCode: 1)
-        }
+        try writeOutputFile(text, to: path, createFolder: output == nil)
         print("wrote \(path)")
     }
 

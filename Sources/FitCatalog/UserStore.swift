@@ -18,8 +18,9 @@ public struct UserStore: Sendable {
     /// is no database; reads of tables an older database lacks fail, and callers treat that as "none".
     public static func openReadOnly(at path: String) -> UserStore? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
-        var c = Configuration()
+        var c = configuration
         c.readonly = true
+        c.journalMode = .default  // a reader does not change the journal mode
         return (try? DatabaseQueue(path: path, configuration: c)).map { UserStore(readOnly: $0) }
     }
 
@@ -34,7 +35,30 @@ public struct UserStore: Sendable {
     public static func open(at path: String) throws -> UserStore {
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        return try UserStore(DatabaseQueue(path: path))
+        // Two fits creating or upgrading the database at once would both run the migrations:
+        // one at a time, under a lock file beside it.
+        let lockPath = path + ".lock"
+        if !FileManager.default.fileExists(atPath: lockPath) {
+            _ = FileManager.default.createFile(atPath: lockPath, contents: nil)
+        }
+        let lock = FileHandle(forUpdatingAtPath: lockPath)
+        if let lock { flock(lock.fileDescriptor, LOCK_EX) }
+        defer {
+            if let lock {
+                flock(lock.fileDescriptor, LOCK_UN)
+                try? lock.close()
+            }
+        }
+        return try UserStore(DatabaseQueue(path: path, configuration: configuration))
+    }
+
+    /// Write-ahead logging (readers never block the writer) and a 10-second wait for a lock held by
+    /// another `fit` (a dozen `fit bench` or `fit fleet add` at once all succeed, one after another).
+    static var configuration: Configuration {
+        var c = Configuration()
+        c.journalMode = .wal
+        c.busyMode = .timeout(10)
+        return c
     }
 
     static var migrator: DatabaseMigrator {

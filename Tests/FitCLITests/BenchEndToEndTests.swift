@@ -62,33 +62,33 @@ extension Fit {
     .enabled(if: benchToolsPresent, "run scripts/test.sh (it builds llama.cpp and fetches SmolLM2)"))
 struct BenchEndToEndTests {
     let data = FileManager.default.temporaryDirectory.appendingPathComponent("fit-bench-\(UUID().uuidString)").path
-    func fit(_ args: [String]) throws -> Fit {
-        try Fit.run(args + ["--machine", vmMachine], env: ["FIT_DATA_DIR": data])
+    func fit(_ args: [String]) async throws -> Fit {
+        try await Fit.run(args + ["--machine", vmMachine], env: ["FIT_DATA_DIR": data])
     }
 
     @Test("fit bench hardware: bandwidth, compute and a synthetic decode pass, stored; fit probe shows them")
-    func hardware() throws {
-        let r = try fit(["bench", "hardware", "--json"])
+    func hardware() async throws {
+        let r = try await fit(["bench", "hardware", "--json"])
         #expect(r.code == 0, "\(r.stderr)")
-        let m = try r.json()["measurement"] as? [String: Any] ?? [:]
+        let m = try await r.json()["measurement"] as? [String: Any] ?? [:]
         for key in ["copyGBs", "triadGBs", "singleCoreGFLOPS", "allCoresGFLOPS", "decodeGBs", "decodeTokensPerSecond"] {
             #expect((m[key] as? Double ?? 0) > 0, "\(key)")
         }
         #expect((m["seconds"] as? Double ?? 99) < 20, "under 20 seconds by default")
-        let probe = try fit(["probe"])
+        let probe = try await fit(["probe"])
         #expect(probe.stdout.contains("Measured by `fit bench hardware`"))
     }
 
     @Test(
         "fit bench runtime through llama-bench: measured prefill and decode beside the prediction, with a verdict per prediction"
     )
-    func runtimeLlamaBench() throws {
-        let r = try fit([
+    func runtimeLlamaBench() async throws {
+        let r = try await fit([
             "bench", "runtime", smolGGUF, "--llama-bench", llamaBin + "/llama-bench", "--prompt", "128", "--gen", "16",
             "--json",
         ])
         #expect(r.code == 0, "\(r.stderr)")
-        let j = try r.json()
+        let j = try await r.json()
         let m = j["measurement"] as? [String: Any] ?? [:]
         #expect((m["prefillTokensPerSecond"] as? Double ?? 0) > 0 && (m["decodeTokensPerSecond"] as? Double ?? 0) > 0)
         #expect((m["predictedDecodeTokensPerSecond"] as? Double ?? 0) > 0)
@@ -103,13 +103,13 @@ struct BenchEndToEndTests {
     }
 
     @Test("fit bench runtime of a catalog model not on disk: a synthetic GGUF of its shape, measured and deleted")
-    func runtimeSynthetic() throws {
-        let r = try fit([
+    func runtimeSynthetic() async throws {
+        let r = try await fit([
             "bench", "runtime", "smollm2-135m-instruct", "--llama-bench", llamaBin + "/llama-bench", "--prompt", "64",
             "--gen", "8", "--json",
         ])
         #expect(r.code == 0, "\(r.stderr)")
-        let m = try r.json()["measurement"] as? [String: Any] ?? [:]
+        let m = try await r.json()["measurement"] as? [String: Any] ?? [:]
         #expect((m["runtime"] as? String ?? "").contains("synthetic GGUF of smollm2-135m-instruct"))
         #expect((m["decodeTokensPerSecond"] as? Double ?? 0) > 0)
         let left = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter {
@@ -117,7 +117,7 @@ struct BenchEndToEndTests {
         }
         #expect(left.isEmpty, "the synthetic file is deleted: \(left)")
         // A disk too small (here: a file-size limit) is a clear sentence, not a crash.
-        let small = try Fit.run(
+        let small = try await Fit.run(
             [
                 "sh", "-c", "ulimit -f 1024; exec \"$0\" \"$@\"", Fit.binary, "bench", "runtime", "qwen3-0.6b",
                 "--llama-bench",
@@ -129,22 +129,22 @@ struct BenchEndToEndTests {
     @Test(
         "fit bench runtime and agent through llama-server's OpenAI endpoint: streamed timing, tool-calling tasks, results kept as evidence"
     )
-    func endpoint() throws {
+    func endpoint() async throws {
         let server = try LlamaServer()
-        let rt = try fit([
+        let rt = try await fit([
             "bench", "runtime", smolGGUF, "--endpoint", server.url, "--prompt", "128", "--gen", "16", "--json",
         ])
         #expect(rt.code == 0, "\(rt.stderr)")
-        let m = try rt.json()["measurement"] as? [String: Any] ?? [:]
+        let m = try await rt.json()["measurement"] as? [String: Any] ?? [:]
         #expect((m["decodeTokensPerSecond"] as? Double ?? 0) > 0)
         #expect((m["runtime"] as? String) == server.url)
 
-        let agent = try fit([
+        let agent = try await fit([
             "bench", "agent", "smollm2-135m-instruct", "--endpoint", server.url, "--tier", "basic",
             "--tasks", "basic-config-port,basic-fix-leap-year", "--runs", "1", "--max-tokens", "64", "--json",
         ])
         #expect(agent.code == 0, "\(agent.stderr)")
-        let j = try agent.json()
+        let j = try await agent.json()
         let runs = j["runs"] as? [[String: Any]] ?? []
         #expect(runs.count == 2)
         #expect(runs.allSatisfy { ($0["tokensIn"] as? Int ?? 0) > 0 && ($0["turns"] as? Int ?? 0) >= 1 })
@@ -153,11 +153,11 @@ struct BenchEndToEndTests {
         #expect(evidence.first?["runs"] as? Int == 2 && evidence.first?["tier"] as? String == "basic")
 
         // From now on fit choose counts this machine's runs.
-        let choose = try fit([
+        let choose = try await fit([
             "choose", "--tier", "basic", "--model", "smollm2-135m-instruct", "--local-only", "--json",
         ])
         #expect(choose.code == 0, "\(choose.stderr)")
-        let cand = (try choose.json()["candidates"] as? [[String: Any]] ?? []).first
+        let cand = await (try choose.json()["candidates"] as? [[String: Any]] ?? []).first
         let lines = cand?["evidence"] as? [[String: Any]] ?? []
         #expect(lines.contains { ($0["source"] as? String ?? "").contains("fit bench agent (this machine)") })
     }
@@ -165,20 +165,20 @@ struct BenchEndToEndTests {
     @Test(
         "bad endpoints: down, or not speaking the API: one line naming the URL, bounded time, nothing counted against the model"
     )
-    func badEndpoints() throws {
-        let down = try fit([
+    func badEndpoints() async throws {
+        let down = try await fit([
             "bench", "agent", "smollm2-135m-instruct", "--endpoint", "http://127.0.0.1:9", "--tier", "basic", "--runs",
             "1",
         ])
         #expect(down.code == 1)
         #expect(down.stderr.hasPrefix("fit: http://127.0.0.1:9 refused the connection"), "\(down.stderr)")
-        let notAPI = try fit(["bench", "runtime", smolGGUF, "--endpoint", "http://127.0.0.1:9/v1", "--gen", "4"])
+        let notAPI = try await fit(["bench", "runtime", smolGGUF, "--endpoint", "http://127.0.0.1:9/v1", "--gen", "4"])
         #expect(notAPI.code == 1 && notAPI.stderr.split(separator: "\n").count == 1)
-        let badURL = try fit(["bench", "agent", "m", "--endpoint", "localhost:8080", "--tier", "basic"])
+        let badURL = try await fit(["bench", "agent", "m", "--endpoint", "localhost:8080", "--tier", "basic"])
         #expect(badURL.code == 64 && badURL.stderr.contains("--endpoint localhost:8080 is not an http(s) URL"))
-        let badTier = try fit(["bench", "agent", "m", "--endpoint", "http://127.0.0.1:9", "--tier", "expert"])
+        let badTier = try await fit(["bench", "agent", "m", "--endpoint", "http://127.0.0.1:9", "--tier", "expert"])
         #expect(badTier.code == 64 && badTier.stderr.contains("--tier expert is not a tier"))
-        let noFile = try fit(["bench", "runtime", "/nonexistent/model.gguf"])
+        let noFile = try await fit(["bench", "runtime", "/nonexistent/model.gguf"])
         #expect(noFile.code == 64 && noFile.stderr.contains("/nonexistent/model.gguf: no such file"))
     }
 }

@@ -19,7 +19,7 @@ struct Fit {
         return packageRoot.appendingPathComponent(".build/debug/fit").path
     }
 
-    static func run(_ args: [String], env: [String: String] = [:], executable: String? = nil) throws -> Fit {
+    static func run(_ args: [String], env: [String: String] = [:], executable: String? = nil) async throws -> Fit {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable ?? binary)
         p.arguments = args
@@ -43,8 +43,15 @@ struct Fit {
         let err = try FileHandle(forWritingTo: errURL)
         p.standardOutput = out
         p.standardError = err
-        try p.run()
-        p.waitUntilExit()
+        // Awaited, not waited for: a blocked thread of the 2-thread cooperative pool would stall
+        // every other test (the runner tests' children among them).
+        let _: Int32 = try await withCheckedThrowingContinuation { done in
+            p.terminationHandler = { done.resume(returning: $0.terminationStatus) }
+            do { try p.run() } catch {
+                p.terminationHandler = nil
+                done.resume(throwing: error)
+            }
+        }
         try out.close()
         try err.close()
         return Fit(
@@ -53,7 +60,7 @@ struct Fit {
             code: p.terminationStatus)
     }
 
-    func json() throws -> [String: Any] {
+    func json() async throws -> [String: Any] {
         try JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any] ?? [:]
     }
 }
@@ -61,10 +68,10 @@ struct Fit {
 @Suite("fit, run as a user runs it", .serialized)
 struct EndToEndTests {
     @Test("fit --ctx 65536 --json lists every catalog model and quant with a verdict")
-    func list() throws {
-        let r = try Fit.run(["--ctx", "65536", "--json", "--machine", vmMachine])
+    func list() async throws {
+        let r = try await Fit.run(["--ctx", "65536", "--json", "--machine", vmMachine])
         #expect(r.code == 0, "\(r.stderr)")
-        let j = try r.json()
+        let j = try await r.json()
         #expect(j["context"] as? Int == 65536)
         let results = j["results"] as? [[String: Any]] ?? []
         #expect(results.count >= 100)
@@ -82,8 +89,8 @@ struct EndToEndTests {
     @Test(
         "the first screen answers: one build per model that runs here, grouped by verdict, within 80 columns, no colour off a terminal"
     )
-    func table() throws {
-        let r = try Fit.run(["--ctx", "64k", "--machine", vmMachine], env: ["COLUMNS": "80"])
+    func table() async throws {
+        let r = try await Fit.run(["--ctx", "64k", "--machine", vmMachine], env: ["COLUMNS": "80"])
         #expect(r.code == 0)
         #expect(r.stdout.contains("What runs on this machine at 64k context"))
         #expect(r.stdout.contains("no GPU found"))
@@ -100,7 +107,7 @@ struct EndToEndTests {
             rows.count == 20 && Set(rows.map { $0.split(separator: " ")[0] }).count == rows.count,
             "one row per model, 20 by default: \(rows)")
         // a narrow terminal drops columns, it never wraps
-        let narrow = try Fit.run(["--ctx", "64k", "--machine", vmMachine], env: ["COLUMNS": "50"])
+        let narrow = try await Fit.run(["--ctx", "64k", "--machine", vmMachine], env: ["COLUMNS": "50"])
         #expect(narrow.stdout.split(separator: "\n").allSatisfy { $0.count <= 50 })
         let header = narrow.stdout.split(separator: "\n").first { $0.hasPrefix("MODEL") } ?? ""
         #expect(header.contains("DECODE") && !header.contains("MAX CTX"), "\(header)")
@@ -109,31 +116,31 @@ struct EndToEndTests {
     @Test(
         "--all shows every build, --fits drops what does not fit, --limit and --sort order them, --csv has every column"
     )
-    func tableOptions() throws {
-        let all = try Fit.run(["--ctx", "64k", "--machine", vmMachine, "--all"])
+    func tableOptions() async throws {
+        let all = try await Fit.run(["--ctx", "64k", "--machine", vmMachine, "--all"])
         #expect(all.code == 0)
         #expect(all.stdout.contains("does not fit"))
-        let fitting = try Fit.run(["--ctx", "64k", "--machine", vmMachine, "--all", "--fits"])
+        let fitting = try await Fit.run(["--ctx", "64k", "--machine", vmMachine, "--all", "--fits"])
         #expect(!fitting.stdout.contains("does not fit") && fitting.stdout.contains("fits in RAM only"))
-        let csv = try Fit.run([
+        let csv = try await Fit.run([
             "--ctx", "64k", "--machine", vmMachine, "--csv", "--all", "--sort", "memory", "--limit", "5",
         ])
         let lines = csv.stdout.split(separator: "\n")
         #expect(lines.count == 6 && lines[0].hasPrefix("model,name,parameters"))
         let bytes = lines.dropFirst().compactMap { Int($0.split(separator: ",")[7]) }
         #expect(bytes.count == 5 && bytes == bytes.sorted(), "--sort memory: smallest first")
-        let bad = try Fit.run(["--sort", "speed"])
+        let bad = try await Fit.run(["--sort", "speed"])
         #expect(bad.code == 64 && bad.stderr.contains("--sort speed") && bad.stderr.split(separator: "\n").count == 1)
     }
 
     @Test("fit plan: the breakdown is stable and documented (JSON field names)")
-    func planJSON() throws {
-        let r = try Fit.run([
+    func planJSON() async throws {
+        let r = try await Fit.run([
             "plan", "Qwen/Qwen3-Coder-30B-A3B-Instruct", "--ctx", "32k", "--json", "--machine", vmMachine, "--vram",
             "24GiB",
         ])
         #expect(r.code == 0, "\(r.stderr)")
-        let j = try r.json()
+        let j = try await r.json()
         let memory = j["memory"] as? [String: Int] ?? [:]
         for key in ["weightsBytes", "kvCacheBytes", "computeBytes", "outputBytes", "overheadBytes", "totalBytes"] {
             #expect(memory[key] != nil, "memory.\(key) missing")
@@ -147,8 +154,8 @@ struct EndToEndTests {
     }
 
     @Test("fit plan text matches its snapshot (FIT_RECORD=1 re-records)")
-    func planSnapshot() throws {
-        let r = try Fit.run(["plan", "llama3.1:8b", "--ctx", "64k", "--machine", vmMachine, "--vram", "12GiB"])
+    func planSnapshot() async throws {
+        let r = try await Fit.run(["plan", "llama3.1:8b", "--ctx", "64k", "--machine", vmMachine, "--vram", "12GiB"])
         #expect(r.code == 0)
         let path = packageRoot.appendingPathComponent("Tests/FitCLITests/Snapshots/plan-llama3.1-8b-64k-12gib.txt")
         if ProcessInfo.processInfo.environment["FIT_RECORD"] != nil {
@@ -159,19 +166,19 @@ struct EndToEndTests {
     }
 
     @Test("fit probe --json round-trips through --machine")
-    func probeRoundTrip() throws {
-        let saved = try Fit.run(["probe", "--json", "--machine", vmMachine])
+    func probeRoundTrip() async throws {
+        let saved = try await Fit.run(["probe", "--json", "--machine", vmMachine])
         #expect(saved.code == 0)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("fit-box-\(UUID().uuidString).json")
         try saved.stdout.write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
-        let again = try Fit.run(["probe", "--json", "--machine", file.path])
+        let again = try await Fit.run(["probe", "--json", "--machine", file.path])
         #expect(again.stdout == saved.stdout)
     }
 
     @Test("the live probe on this machine runs and says what it found")
-    func liveProbe() throws {
-        let r = try Fit.run(["probe"])
+    func liveProbe() async throws {
+        let r = try await Fit.run(["probe"])
         #expect(r.code == 0, "\(r.stderr)")
         #expect(r.stdout.contains("probe.nvidia-smi"))
         #expect(r.stdout.contains("cpu.model"))
@@ -190,8 +197,8 @@ struct EndToEndTests {
             (["--vram", "24XB"], "--vram 24XB"),
             (["--no-such-flag"], "--no-such-flag"),
         ])
-    func badInput(_ args: [String], _ mentions: String) throws {
-        let r = try Fit.run(args + (args.contains("--machine") ? [] : ["--machine", vmMachine]))
+    func badInput(_ args: [String], _ mentions: String) async throws {
+        let r = try await Fit.run(args + (args.contains("--machine") ? [] : ["--machine", vmMachine]))
         #expect(r.code == 64)
         #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
         #expect(r.stderr.hasPrefix("fit: ") && r.stderr.contains(mentions), "\(r.stderr)")
@@ -199,7 +206,7 @@ struct EndToEndTests {
     }
 
     @Test("a catalog file with a wrong type: one line, file: entry: field: problem, exit 65")
-    func badCatalog() throws {
+    func badCatalog() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fit-badcat-\(UUID().uuidString)")
         try FileManager.default.createDirectory(
             at: dir.appendingPathComponent("models"), withIntermediateDirectories: true)
@@ -209,7 +216,7 @@ struct EndToEndTests {
         let bad = good.replacingOccurrences(of: "layers: 40", with: "layers: forty")
         #expect(bad != good)
         try bad.write(to: dir.appendingPathComponent("models/phi.yaml"), atomically: true, encoding: .utf8)
-        let r = try Fit.run(["--machine", vmMachine, "--catalog", dir.path])
+        let r = try await Fit.run(["--machine", vmMachine, "--catalog", dir.path])
         #expect(r.code == 65)
         #expect(r.stderr.split(separator: "\n").count == 1)
         #expect(r.stderr.contains("models/phi.yaml: phi-4: architecture.layers: must be an integer"), "\(r.stderr)")
@@ -221,10 +228,12 @@ struct SafetensorsBuildEndToEndTests {
     let mac = packageRoot.appendingPathComponent("Probes/machines/m2-macbook-air.json").path
 
     @Test("a listed MLX repo plans by its id: the published size, Metal's share, an mlx_lm launch line")
-    func byRepo() throws {
-        let r = try Fit.run(["plan", "mlx-community/Qwen3.5-27B-4bit", "--ctx", "32k", "--json", "--machine", mac])
+    func byRepo() async throws {
+        let r = try await Fit.run([
+            "plan", "mlx-community/Qwen3.5-27B-4bit", "--ctx", "32k", "--json", "--machine", mac,
+        ])
         #expect(r.code == 0, "\(r.stderr)")
-        let j = try r.json()
+        let j = try await r.json()
         #expect(j["quant"] as? String == "MLX-4bit (mlx-community/Qwen3.5-27B-4bit)")
         #expect(j["weightsSource"] as? String == "published")
         // 16,054,266,848 bytes published (exo's model card); the layout is scaled to it
@@ -236,26 +245,26 @@ struct SafetensorsBuildEndToEndTests {
     }
 
     @Test("--quant names a format: the listed repo when there is one, else sized from the format and said so")
-    func byFormat() throws {
-        let listed = try Fit.run([
+    func byFormat() async throws {
+        let listed = try await Fit.run([
             "plan", "qwen3.5-27b", "--quant", "gptq-4bit", "--ctx", "32k", "--hardware", "RTX 4090", "--machine",
             vmMachine,
         ])
         #expect(listed.code == 0, "\(listed.stderr)")
         #expect(listed.stdout.contains("GPTQ-4bit (Qwen/Qwen3.5-27B-GPTQ-Int4)"))
         #expect(listed.stdout.contains("Launch: vllm serve Qwen/Qwen3.5-27B-GPTQ-Int4 --max-model-len 32768"))
-        let unlisted = try Fit.run([
+        let unlisted = try await Fit.run([
             "plan", "llama-3.1-8b-instruct", "--quant", "MLX-3bit", "--ctx", "8k", "--machine", mac,
         ])
         #expect(unlisted.code == 0, "\(unlisted.stderr)")
         #expect(unlisted.stdout.contains("not a listed build of llama-3.1-8b-instruct"))
-        let bad = try Fit.run(["plan", "qwen3.5-27b", "--quant", "EXL2", "--machine", mac])
+        let bad = try await Fit.run(["plan", "qwen3.5-27b", "--quant", "EXL2", "--machine", mac])
         #expect(bad.code == 64 && bad.stderr.split(separator: "\n").count == 1 && bad.stderr.contains("--quant EXL2"))
     }
 
     @Test("fit catalog list --json names each local model's GGUF quants and safetensors formats")
-    func listed() throws {
-        let r = try Fit.run(["catalog", "list", "--kind", "local", "--json"])
+    func listed() async throws {
+        let r = try await Fit.run(["catalog", "list", "--kind", "local", "--json"])
         #expect(r.code == 0)
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
         let qwen = try #require(rows.first { $0["id"] as? String == "qwen3.5-27b" })
@@ -267,13 +276,13 @@ struct SafetensorsBuildEndToEndTests {
 @Suite("fit --hardware", .serialized)
 struct HardwareEndToEndTests {
     @Test("2x RTX 3090 plans per device, with this machine's RAM")
-    func dual3090() throws {
-        let r = try Fit.run([
+    func dual3090() async throws {
+        let r = try await Fit.run([
             "plan", "llama-3.3-70b-instruct", "--ctx", "32k", "--json", "--hardware", "2x RTX 3090", "--machine",
             vmMachine,
         ])
         #expect(r.code == 0, "\(r.stderr)")
-        let j = try r.json()
+        let j = try await r.json()
         let gpus = (j["devices"] as? [[String: Any]] ?? []).filter { ($0["id"] as? String) != "cpu" }
         #expect(gpus.count == 2)
         for g in gpus {
@@ -288,8 +297,8 @@ struct HardwareEndToEndTests {
             ("RTX 3099", "closest: NVIDIA GeForce RTX 3090"), ("RX 7900", "matches several"),
             ("0x RTX 3090", "is not a hardware name"),
         ])
-    func badNames(_ name: String, _ mentions: String) throws {
-        let r = try Fit.run(["--hardware", name, "--machine", vmMachine])
+    func badNames(_ name: String, _ mentions: String) async throws {
+        let r = try await Fit.run(["--hardware", name, "--machine", vmMachine])
         #expect(r.code == 64)
         let lines = r.stderr.split(separator: "\n").count
         #expect(lines == 1)
@@ -307,8 +316,8 @@ struct RecordedMachineTests {
     @Test(
         "fit probe --json --sysroot FIXTURE matches Probes/machines/FIXTURE.json (scripts/record-machines.sh re-records)",
         arguments: names)
-    func machine(_ name: String) throws {
-        let r = try Fit.run([
+    func machine(_ name: String) async throws {
+        let r = try await Fit.run([
             "probe", "--json", "--sysroot", packageRoot.appendingPathComponent("Probes/fixtures/\(name)").path + "/",
         ])
         #expect(r.code == 0, "\(r.stderr)")
@@ -328,10 +337,10 @@ struct GGUFEndToEndTests {
     let smol = packageRoot.appendingPathComponent("Tests/Fixtures/gguf/SmolLM2-135M-Instruct.Q4_1.header.gguf").path
 
     @Test("plans from the file's metadata and tensor table")
-    func plan() throws {
-        let r = try Fit.run(["plan", smol, "--ctx", "8k", "--json", "--machine", vmMachine])
+    func plan() async throws {
+        let r = try await Fit.run(["plan", smol, "--ctx", "8k", "--json", "--machine", vmMachine])
         #expect(r.code == 0, "\(r.stderr)")
-        let j = try r.json()
+        let j = try await r.json()
         #expect(j["weightsSource"] as? String == "gguf")
         #expect(j["quant"] as? String == "Q4_1")
         #expect((j["memory"] as? [String: Any])?["kvCacheBytes"] as? Int == 30 * 8192 * 3 * 64 * 2 * 2)
@@ -343,7 +352,7 @@ struct GGUFEndToEndTests {
         arguments: [
             ("Package.swift.gguf", "no such file"), ("corrupt", "it is not a GGUF file"),
         ])
-    func bad(_ which: String, _ mentions: String) throws {
+    func bad(_ which: String, _ mentions: String) async throws {
         var path = which
         if which == "corrupt" {
             path =
@@ -352,7 +361,7 @@ struct GGUFEndToEndTests {
             try "this is not a model".write(toFile: path, atomically: true, encoding: .utf8)
         }
         defer { if which == "corrupt" { try? FileManager.default.removeItem(atPath: path) } }
-        let r = try Fit.run(["plan", path, "--machine", vmMachine])
+        let r = try await Fit.run(["plan", path, "--machine", vmMachine])
         #expect(r.code == 64)
         #expect(r.stderr.split(separator: "\n").count == 1)
         #expect(r.stderr.contains(mentions), "\(r.stderr)")
@@ -362,20 +371,20 @@ struct GGUFEndToEndTests {
 @Suite("fit catalog import", .serialized)
 struct ImportEndToEndTests {
     @Test("a GGUF joins the user's catalog, is planned by its id, and is never imported twice")
-    func importAndPlan() throws {
+    func importAndPlan() async throws {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("fit-data-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: data) }
         let file = packageRoot.appendingPathComponent("Tests/Fixtures/gguf/SmolLM2-135M-Instruct.Q4_1.header.gguf").path
         let env = ["FIT_DATA_DIR": data]
-        let first = try Fit.run(["catalog", "import", file, "--id", "my-smollm2"], env: env)
+        let first = try await Fit.run(["catalog", "import", file, "--id", "my-smollm2"], env: env)
         #expect(first.code == 0, "\(first.stderr)")
         #expect(first.stdout.contains("imported my-smollm2: llama, 30 layers, Q4_1"))
-        let plan = try Fit.run(["plan", "my-smollm2", "--ctx", "8k", "--json", "--machine", vmMachine], env: env)
+        let plan = try await Fit.run(["plan", "my-smollm2", "--ctx", "8k", "--json", "--machine", vmMachine], env: env)
         #expect(plan.code == 0)
-        #expect((try plan.json()["quant"]) as? String == "Q4_1")
-        let again = try Fit.run(["catalog", "import", file, "--id", "my-smollm2"], env: env)
+        await #expect((try plan.json()["quant"]) as? String == "Q4_1")
+        let again = try await Fit.run(["catalog", "import", file, "--id", "my-smollm2"], env: env)
         #expect(again.code == 64 && again.stderr.contains("already imported"))
-        let clash = try Fit.run(["catalog", "import", file, "--id", "llama-3.1-8b-instruct"], env: env)
+        let clash = try await Fit.run(["catalog", "import", file, "--id", "llama-3.1-8b-instruct"], env: env)
         #expect(clash.code == 64 && clash.stderr.contains("already a catalog model"))
     }
 }
@@ -383,8 +392,8 @@ struct ImportEndToEndTests {
 @Suite("fit catalog", .serialized)
 struct CatalogEndToEndTests {
     @Test("list --kind cloud --json: each entry with its id and kind")
-    func listCloud() throws {
-        let r = try Fit.run(["catalog", "list", "--kind", "cloud", "--json"])
+    func listCloud() async throws {
+        let r = try await Fit.run(["catalog", "list", "--kind", "cloud", "--json"])
         #expect(r.code == 0, "\(r.stderr)")
         let entries = (try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]]) ?? []
         #expect(entries.count >= 20)
@@ -392,15 +401,15 @@ struct CatalogEndToEndTests {
     }
 
     @Test("evidence MODEL shows measurements with their sources")
-    func evidence() throws {
-        let r = try Fit.run(["catalog", "evidence", "qwen3-coder:30b"])
+    func evidence() async throws {
+        let r = try await Fit.run(["catalog", "evidence", "qwen3-coder:30b"])
         #expect(r.code == 0, "\(r.stderr)")
         #expect(r.stdout.contains("Throughput (") && r.stdout.contains("[github.com/"))
     }
 
     @Test("the summary says how old the catalog is and what lacks sources")
-    func summary() throws {
-        let r = try Fit.run(["catalog"])
+    func summary() async throws {
+        let r = try await Fit.run(["catalog"])
         #expect(r.code == 0)
         #expect(r.stdout.contains("cloud prices dated") && r.stdout.contains("every entry cites a source"))
     }
@@ -409,7 +418,7 @@ struct CatalogEndToEndTests {
 @Suite("fit catalog scan and add", .serialized)
 struct ScanAddEndToEndTests {
     /// A home folder laid out as the Hugging Face cache and Ollama lay out theirs, holding real GGUF headers.
-    func home() throws -> String {
+    func home() async throws -> String {
         let h = FileManager.default.temporaryDirectory.appendingPathComponent("fit-home-\(UUID().uuidString)").path
         let hf = h + "/.cache/huggingface/hub/models--HuggingFaceTB--SmolLM2-135M-Instruct-GGUF/snapshots/abc"
         let ollama = h + "/.ollama/models"
@@ -433,10 +442,10 @@ struct ScanAddEndToEndTests {
     @Test(
         "scan finds the Hugging Face cache and Ollama's store, matches the catalog, and warns about what it cannot read"
     )
-    func scan() throws {
-        let h = try home()
+    func scan() async throws {
+        let h = try await home()
         defer { try? FileManager.default.removeItem(atPath: h) }
-        let r = try Fit.run(["catalog", "scan", "--json"], env: ["HOME": h, "FIT_DATA_DIR": h + "/data"])
+        let r = try await Fit.run(["catalog", "scan", "--json"], env: ["HOME": h, "FIT_DATA_DIR": h + "/data"])
         #expect(r.code == 0, "\(r.stderr)")
         let found = (try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]]) ?? []
         let smol = found.first { $0["location"] as? String == "huggingface" }
@@ -449,8 +458,8 @@ struct ScanAddEndToEndTests {
     }
 
     @Test("add from a YAML file: validated like the catalog, kept across catalog rebuilds, never added twice")
-    func add() throws {
-        let h = try home()
+    func add() async throws {
+        let h = try await home()
         defer { try? FileManager.default.removeItem(atPath: h) }
         let file = h + "/mine.yaml"
         try """
@@ -466,19 +475,19 @@ struct ScanAddEndToEndTests {
         """.write(toFile: file, atomically: true, encoding: .utf8)
         let cache = h + "/cache"
         let env = ["FIT_DATA_DIR": h + "/data", "FIT_CACHE_DIR": cache]
-        #expect(try Fit.run(["catalog", "add", file], env: env).code == 0)
+        #expect(try await Fit.run(["catalog", "add", file], env: env).code == 0)
         // the catalog cache is derived and may be deleted; the user's additions are not in it
         try? FileManager.default.removeItem(atPath: cache)
-        let plan = try Fit.run(["plan", "my-tiny-1b", "--json", "--machine", vmMachine], env: env)
+        let plan = try await Fit.run(["plan", "my-tiny-1b", "--json", "--machine", vmMachine], env: env)
         #expect(plan.code == 0, "\(plan.stderr)")
-        let again = try Fit.run(["catalog", "add", file], env: env)
+        let again = try await Fit.run(["catalog", "add", file], env: env)
         #expect(again.code == 64 && again.stderr.split(separator: "\n").count == 1)
         try (try String(contentsOfFile: file, encoding: .utf8)).replacingOccurrences(
             of: "layers: 16", with: "layers: many"
         )
         .replacingOccurrences(of: "my-tiny-1b", with: "my-tiny-2b").write(
             toFile: file, atomically: true, encoding: .utf8)
-        let bad = try Fit.run(["catalog", "add", file], env: env)
+        let bad = try await Fit.run(["catalog", "add", file], env: env)
         #expect(bad.code == 64 && bad.stderr.contains("my-tiny-2b: architecture.layers: must be an integer"))
     }
 }
@@ -486,12 +495,12 @@ struct ScanAddEndToEndTests {
 @Suite("fit plan speed", .serialized)
 struct SpeedEndToEndTests {
     @Test("on a GPU from the table: decode empty and at depth, prefill, time to first token")
-    func gpu() throws {
-        let r = try Fit.run([
+    func gpu() async throws {
+        let r = try await Fit.run([
             "plan", "llama3.1:8b", "--ctx", "32k", "--json", "--hardware", "RTX 4090", "--machine", vmMachine,
         ])
         #expect(r.code == 0, "\(r.stderr)")
-        let t = try r.json()["throughput"] as? [String: Any]
+        let t = try await r.json()["throughput"] as? [String: Any]
         let empty = t?["decodeTokensPerSecond"] as? Double ?? 0
         let atContext = t?["decodeTokensPerSecondAtContext"] as? Double ?? 0
         #expect(empty > 50 && empty < 300)
@@ -503,12 +512,12 @@ struct SpeedEndToEndTests {
     @Test(
         "when the catalog measured this model, quant and GPU, the measurement stands beside the estimate, with its source"
     )
-    func measuredBeside() throws {
-        let r = try Fit.run([
+    func measuredBeside() async throws {
+        let r = try await Fit.run([
             "plan", "gpt-oss-20b", "--ctx", "8k", "--json", "--hardware", "RTX 4090", "--machine", vmMachine,
         ])
         #expect(r.code == 0, "\(r.stderr)")
-        let measured = (try r.json()["throughput"] as? [String: Any])?["measured"] as? [[String: Any]] ?? []
+        let measured = await (try r.json()["throughput"] as? [String: Any])?["measured"] as? [[String: Any]] ?? []
         #expect(
             measured.contains {
                 ($0["test"] as? String) == "tg128" && ($0["source"] as? String ?? "").contains("github.com")
@@ -518,10 +527,10 @@ struct SpeedEndToEndTests {
     @Test(
         "fit --json on a known GPU: decode speed for every row that runs, from the GPU's and the RAM's bandwidth; none for rows that do not fit"
     )
-    func listSpeeds() throws {
-        let r = try Fit.run(["--ctx", "32k", "--json", "--hardware", "RTX 4090", "--machine", vmMachine])
+    func listSpeeds() async throws {
+        let r = try await Fit.run(["--ctx", "32k", "--json", "--hardware", "RTX 4090", "--machine", vmMachine])
         #expect(r.code == 0, "\(r.stderr)")
-        let rows = try r.json()["results"] as? [[String: Any]] ?? []
+        let rows = try await r.json()["results"] as? [[String: Any]] ?? []
         let onGPU = rows.filter { $0["verdict"] as? String == "fits-on-gpu" }
         #expect(!onGPU.isEmpty && onGPU.allSatisfy { ($0["decodeTokensPerSecond"] as? Double ?? 0) > 0 })
         #expect(
@@ -536,9 +545,9 @@ struct SpeedEndToEndTests {
     }
 
     @Test("on a CPU: an estimate from RAM bandwidth, saying it was assumed until fit bench hardware measures it")
-    func cpu() throws {
-        let r = try Fit.run(["plan", "llama3.1:8b", "--json", "--machine", vmMachine])
-        let t = try r.json()["throughput"] as? [String: Any]
+    func cpu() async throws {
+        let r = try await Fit.run(["plan", "llama3.1:8b", "--json", "--machine", vmMachine])
+        let t = try await r.json()["throughput"] as? [String: Any]
         let decode = t?["decodeTokensPerSecond"] as? Double ?? 0
         // Q4_K_M 8B reads ~4.6 GB per token: at most 60 GB/s / 4.6 GB = 13 t/s, and above 1.
         #expect(decode > 1 && decode < 13)
@@ -549,9 +558,11 @@ struct SpeedEndToEndTests {
     @Test(
         "partial offload onto a GPU the hardware table does not know: no number it cannot stand behind, and it says why"
     )
-    func unknownGPU() throws {
-        let r = try Fit.run(["plan", "llama3.1:8b", "--ctx", "64k", "--json", "--machine", vmMachine, "--vram", "6GiB"])
-        let t = try r.json()["throughput"] as? [String: Any]
+    func unknownGPU() async throws {
+        let r = try await Fit.run([
+            "plan", "llama3.1:8b", "--ctx", "64k", "--json", "--machine", vmMachine, "--vram", "6GiB",
+        ])
+        let t = try await r.json()["throughput"] as? [String: Any]
         #expect(t?["decodeTokensPerSecond"] == nil || t?["decodeTokensPerSecond"] is NSNull)
         #expect((t?["note"] as? String)?.hasPrefix("no estimate") == true)
     }

@@ -29,20 +29,20 @@ struct OneAnswerTests {
         Case(model: "llama-3.1-8b-instruct", quant: "Q4_K_M", machine: ["--machine", vmMachine], ctx: 32768),
     ]
 
-    func row(_ c: Case) throws -> [String: Any] {
-        let r = try Fit.run(["--all", "--ctx", String(c.ctx), "--json"] + c.machine + c.flags)
+    func row(_ c: Case) async throws -> [String: Any] {
+        let r = try await Fit.run(["--all", "--ctx", String(c.ctx), "--json"] + c.machine + c.flags)
         #expect(r.code == 0, "\(r.stderr)")
-        let rows = try r.json()["results"] as? [[String: Any]] ?? []
+        let rows = try await r.json()["results"] as? [[String: Any]] ?? []
         return try #require(
             rows.first { $0["model"] as? String == c.model && $0["quant"] as? String == c.quant },
             "no list row for \(c)")
     }
 
-    func plan(_ c: Case, extra: [String] = []) throws -> [String: Any] {
-        let r = try Fit.run(
+    func plan(_ c: Case, extra: [String] = []) async throws -> [String: Any] {
+        let r = try await Fit.run(
             ["plan", c.model, "--quant", c.quant, "--ctx", String(c.ctx), "--json"] + c.machine + c.flags + extra)
         #expect(r.code == 0, "\(r.stderr)")
-        return try r.json()
+        return try await r.json()
     }
 
     /// Equal, up to `fit --json`'s two decimals.
@@ -55,9 +55,9 @@ struct OneAnswerTests {
     }
 
     @Test("fit and fit plan: the same memory, verdict, decode (empty and at the context) and prefill", arguments: cases)
-    func listAndPlan(_ c: Case) throws {
-        let row = try row(c)
-        let p = try plan(c)
+    func listAndPlan(_ c: Case) async throws {
+        let row = try await row(c)
+        let p = try await plan(c)
         let memory = p["memory"] as? [String: Any]
         let rowMemory = row["memory"] as? [String: Any]
         #expect((memory?["totalBytes"] as? Int) == (rowMemory?["totalBytes"] as? Int))
@@ -72,14 +72,14 @@ struct OneAnswerTests {
     @Test(
         "fit report's fit map and fit plan: the same build, verdict, memory and speed at half the context",
         arguments: cases.filter { $0.flags.isEmpty })
-    func reportAndPlan(_ c: Case) throws {
-        let r = try Fit.run(["report", "--format", "json", "-o", "-", "--ctx", String(c.ctx)] + c.machine)
+    func reportAndPlan(_ c: Case) async throws {
+        let r = try await Fit.run(["report", "--format", "json", "-o", "-", "--ctx", String(c.ctx)] + c.machine)
         #expect(r.code == 0, "\(r.stderr)")
-        let map = try r.json()["fitMap"] as? [[String: Any]] ?? []
+        let map = try await r.json()["fitMap"] as? [[String: Any]] ?? []
         let cells = map.first { $0["model"] as? String == c.model }?["cells"] as? [[String: Any]] ?? []
         let cell = try #require(cells.first { $0["context"] as? Int == c.ctx })
         let quant = try #require(cell["quant"] as? String)
-        let p = try plan(
+        let p = try await plan(
             Case(model: c.model, quant: quant, machine: c.machine, ctx: c.ctx), extra: ["--depth", String(c.ctx / 2)])
         #expect(p["verdict"] as? String == cell["verdict"] as? String)
         #expect(((p["memory"] as? [String: Any])?["totalBytes"] as? Int) == cell["memoryBytes"] as? Int)
@@ -91,17 +91,17 @@ struct OneAnswerTests {
     }
 
     @Test("fit choose and fit plan: the same build, memory, verdict, mid-task decode and minutes per task")
-    func chooseAndPlan() throws {
+    func chooseAndPlan() async throws {
         let machine = ["--hardware", "RTX 4090", "--ram", "64GiB"]
         for flags in [[], ["--n-cpu-moe", "24"]] {
-            let r = try Fit.run(
+            let r = try await Fit.run(
                 ["choose", "--tier", "basic", "--local-only", "--model", "qwen3-coder:30b", "--json"] + machine + flags)
             #expect(r.code == 0, "\(r.stderr)")
-            let j = try r.json()
+            let j = try await r.json()
             let ctx = try #require(j["context"] as? Int)
             let cand = try #require((j["candidates"] as? [[String: Any]])?.first)
             let quant = try #require(cand["quant"] as? String)
-            let p = try plan(
+            let p = try await plan(
                 Case(model: "qwen3-coder-30b-a3b-instruct", quant: quant, machine: machine, ctx: ctx, flags: flags),
                 extra: ["--depth", String(ctx / 2)])
             #expect(p["verdict"] as? String == cand["verdict"] as? String)
@@ -119,22 +119,22 @@ struct OneAnswerTests {
     }
 
     @Test("choose --n-cpu-moe estimates the experts in RAM: slower than with them on the GPU")
-    func chooseHonoursExpertOffload() throws {
+    func chooseHonoursExpertOffload() async throws {
         let machine = ["--hardware", "RTX 5090", "--ram", "64GiB"]
-        func decode(_ flags: [String]) throws -> Double? {
-            let r = try Fit.run(
+        func decode(_ flags: [String]) async throws -> Double? {
+            let r = try await Fit.run(
                 ["choose", "--tier", "basic", "--local-only", "--model", "qwen3-coder:30b", "--json"] + machine + flags)
             #expect(r.code == 0, "\(r.stderr)")
-            return (try r.json()["candidates"] as? [[String: Any]])?.first?["decodeTokensPerSecond"] as? Double
+            return await (try r.json()["candidates"] as? [[String: Any]])?.first?["decodeTokensPerSecond"] as? Double
         }
-        let onGPU = try #require(try decode([]))
-        let offloaded = try #require(try decode(["--n-cpu-moe", "48"]))
+        let onGPU = try await #require(try decode([]))
+        let offloaded = try await #require(try decode(["--n-cpu-moe", "48"]))
         #expect(offloaded < onGPU * 0.8, "all experts in RAM must cost decode speed: \(offloaded) vs \(onGPU)")
     }
 
     @Test("with every expert in RAM, prefill pays for streaming them over PCIe (gpt-oss-120b, RTX 4090, 64k)")
-    func prefillStreamsExperts() throws {
-        let p = try plan(
+    func prefillStreamsExperts() async throws {
+        let p = try await plan(
             Case(
                 model: "gpt-oss-120b", quant: "MXFP4", machine: ["--hardware", "RTX 4090", "--ram", "96GiB"],
                 ctx: 65536,
@@ -148,8 +148,8 @@ struct OneAnswerTests {
     }
 
     @Test("fit plan's launch line is the faster --n-cpu-moe split when it says that one is faster")
-    func launchIsTheFasterSplit() throws {
-        let p = try plan(
+    func launchIsTheFasterSplit() async throws {
+        let p = try await plan(
             Case(
                 model: "qwen3-coder-30b-a3b-instruct", quant: "Q8_0",
                 machine: ["--hardware", "RTX 4090", "--ram", "64GiB"],
@@ -170,26 +170,26 @@ struct OneAnswerTests {
     }
 
     @Test("--vram with --hardware is applied to the named GPUs, and refused for unified memory")
-    func vramWithHardware() throws {
-        let r = try Fit.run([
+    func vramWithHardware() async throws {
+        let r = try await Fit.run([
             "plan", "llama-3.1-8b-instruct", "--ctx", "8k", "--json", "--hardware", "RTX 4090", "--vram", "6GiB",
         ])
         #expect(r.code == 0, "\(r.stderr)")
-        let gpu = (try r.json()["devices"] as? [[String: Any]])?.first { $0["id"] as? String == "gpu0" }
+        let gpu = await (try r.json()["devices"] as? [[String: Any]])?.first { $0["id"] as? String == "gpu0" }
         #expect((gpu?["capacityBytes"] as? Int) == 5 << 30, "6 GiB less llama.cpp's 1 GiB margin")
-        let apple = try Fit.run(["--hardware", "M4 Max 128GB", "--vram", "64GiB"])
+        let apple = try await Fit.run(["--hardware", "M4 Max 128GB", "--vram", "64GiB"])
         #expect(apple.code == 64)
         #expect(apple.stderr.contains("--vram") && apple.stderr.contains("unified"))
     }
 
     @Test("a warm run (buffers kept from the last run) prints exactly what a cold one does")
-    func warmIsCold() throws {
+    func warmIsCold() async throws {
         let cache = FileManager.default.temporaryDirectory.appendingPathComponent("fit-warm-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: cache) }
         let args = ["--all", "--ctx", "64k", "--json", "--hardware", "RTX 4090", "--ram", "64GiB"]
-        let cold = try Fit.run(args, env: ["FIT_CACHE_DIR": cache])
+        let cold = try await Fit.run(args, env: ["FIT_CACHE_DIR": cache])
         #expect(FileManager.default.fileExists(atPath: cache + "/compute-buffers.bin"))
-        let warm = try Fit.run(args, env: ["FIT_CACHE_DIR": cache])
+        let warm = try await Fit.run(args, env: ["FIT_CACHE_DIR": cache])
         #expect(cold.code == 0 && warm.code == 0)
         #expect(cold.stdout == warm.stdout)
     }
