@@ -58,7 +58,9 @@ public struct FitCommand: AsyncParsableCommand {
     }
 
     static func printError(_ line: String) {
-        FileHandle.standardError.write(Data(("fit: " + line + "\n").utf8))
+        // One line, whatever a file or a server put in the message.
+        let safe = TerminalText.safe(line).replacingOccurrences(of: "\n", with: "\\n")
+        FileHandle.standardError.write(Data(("fit: " + safe + "\n").utf8))
     }
 }
 

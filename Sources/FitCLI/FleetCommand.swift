@@ -207,11 +207,13 @@ struct FleetReport: AsyncParsableCommand {
     static func markdown(_ fleet: [MachineReport]) -> String {
         let (h, rows) = rows(fleet)
         var o =
-            "# fit fleet: \(fleet.count) machine\(fleet.count == 1 ? "" : "s")\n\n| " + h.joined(separator: " | ")
+            "# fit fleet: \(fleet.count) machine\(fleet.count == 1 ? "" : "s")\n\n| "
+            + h.map(ReportMarkdown.cell).joined(separator: " | ")
             + " |\n|" + h.map { _ in "---|" }.joined() + "\n"
         for r in rows { o += "| " + r.map(ReportMarkdown.cell).joined(separator: " | ") + " |\n" }
         return o + "\n\"fits at\": catalog models with a build that fits at that context. Reports: "
-            + fleet.map { "\(FleetCommand.label($0)) of \($0.generatedAt)" }.joined(separator: ", ") + ".\n"
+            + fleet.map { ReportMarkdown.cell("\(FleetCommand.label($0)) of \($0.generatedAt)") }.joined(
+                separator: ", ") + ".\n"
     }
 
     static func html(_ fleet: [MachineReport]) -> String {

@@ -105,20 +105,24 @@ struct ReportCommand: AsyncParsableCommand {
 
 /// Markdown that reads well on a code-hosting site: headings, tables, fenced launch commands.
 enum ReportMarkdown {
+    /// A name or sentence from the machine, the catalog or a server, inert in Markdown: renderers
+    /// pass raw HTML through, so `&`, `<` and `>` become entities (and `|` cannot end a table cell).
     static func cell(_ s: String) -> String {
-        s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "|", with: "\\|")
+            .replacingOccurrences(of: "\n", with: " ")
     }
 
     static func render(_ r: MachineReport) -> String {
         let m = r.machine
         var o = "# fit report: \(cell(m.hostname ?? m.gpus.first?.name ?? m.cpu ?? "machine"))\n\n"
         o +=
-            "Generated \(r.generatedAt) by fit \(r.fitVersion), catalog \(r.catalogVersion). Machine id `\(m.id)`.\n\n## Machine\n\n"
+            "Generated \(cell(r.generatedAt)) by fit \(cell(r.fitVersion)), catalog \(cell(r.catalogVersion)). Machine id `\(cell(m.id).replacingOccurrences(of: "`", with: "'"))`.\n\n## Machine\n\n"
         o += "| fact | value | source | status |\n|---|---|---|---|\n"
-        for f in m.facts { o += "| \(cell(f.name)) | \(cell(f.value)) | \(f.source) | \(f.status) |\n" }
+        for f in m.facts { o += "| \(cell(f.name)) | \(cell(f.value)) | \(cell(f.source)) | \(cell(f.status)) |\n" }
         if let hw = m.measured {
             o +=
-                "\nMeasured by `fit bench hardware` (\(hw.measuredAt)): RAM triad \(NumberText.format(hw.triadGBs, digits: 1)) GB/s, "
+                "\nMeasured by `fit bench hardware` (\(cell(hw.measuredAt))): RAM triad \(NumberText.format(hw.triadGBs, digits: 1)) GB/s, "
             o += "CPU \(NumberText.format(hw.allCoresGFLOPS, digits: 0)) GFLOP/s on \(hw.threads) threads.\n"
         }
         for w in m.warnings { o += "\n> warning: \(cell(w))\n" }
@@ -126,7 +130,7 @@ enum ReportMarkdown {
             "\n## What to use, per task tier\n\n| tier | context | first choice | best local | local good enough? |\n|---|---|---|---|---|\n"
         for t in r.tiers {
             o +=
-                "| \(t.name) | \(TokenCount(t.contextTokens).short) | \(pick(t.firstChoice)) | \(pick(t.bestLocal)) | \(t.localAdequate ? "yes" : "no") |\n"
+                "| \(cell(t.name)) | \(TokenCount(t.contextTokens).short) | \(pick(t.firstChoice)) | \(pick(t.bestLocal)) | \(t.localAdequate ? "yes" : "no") |\n"
         }
         for t in r.tiers where !t.whatWouldChange.isEmpty {
             o += "\n**\(t.name)**: " + t.whatWouldChange.map(cell).joined(separator: " ") + "\n"
