@@ -154,6 +154,16 @@ struct BenchRuntimeCommand: AsyncParsableCommand {
             measured.prefillTokensPerSecond = rows.first { $0.prompt > 0 && $0.gen == 0 }?.tokensPerSecond
             measured.decodeTokensPerSecond = rows.first { $0.gen > 0 && $0.prompt == 0 }?.tokensPerSecond
         }
+        // A runtime that reports no real speed (zero, negative, infinite) is not kept as a measurement.
+        for (what, value) in [("prefill", measured.prefillTokensPerSecond), ("decode", measured.decodeTokensPerSecond)]
+        {
+            if let v = value, !(v.isFinite && v > 0 && v < 1e7) {
+                throw FitError(
+                    sentence:
+                        "\(measured.runtime) reported \(what) \(v) tokens/s, which no runtime reaches; nothing was stored (check the server, then measure again)",
+                    exitCode: 65)
+            }
+        }
         try store.add(runtime: measured, machine: machine.benchKey)
         var checks: [PredictionCheck] = []
         if let m = measured.prefillTokensPerSecond, let p = measured.predictedPrefillTokensPerSecond {

@@ -10,7 +10,7 @@ struct CatalogCommand: AsyncParsableCommand {
         abstract: "Inspect, check and extend the model catalog.",
         subcommands: [
             Summary.self, List.self, Hardware.self, Show.self, Search.self, Evidence.self, Check.self, Import.self,
-            Add.self, Scan.self,
+            Remove.self, Add.self, Scan.self,
         ],
         defaultSubcommand: Summary.self)
 
@@ -389,6 +389,30 @@ struct CatalogCommand: AsyncParsableCommand {
                 ])
             }
             print(t.render(style: output.style), terminator: "")
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "remove",
+            abstract: "Remove a model you imported (fit catalog import) from your own catalog.")
+        @Argument(help: ArgumentHelp("The id it was imported as.", valueName: "id"))
+        var id: String
+
+        func run() async throws {
+            guard let path = UserStore.defaultPath(environment: ProcessInfo.processInfo.environment),
+                FileManager.default.fileExists(atPath: path)
+            else {
+                throw FitError.usage("\(id) is not an imported model: you have imported none (fit catalog import FILE)")
+            }
+            let store = try UserStore.open(at: path)
+            guard try store.remove(id) else {
+                let yours = (try? store.models().map(\.id)) ?? []
+                throw FitError.usage(
+                    "\(id) is not an imported model; yours: \(yours.isEmpty ? "none" : yours.joined(separator: ", ")) (shipped catalog entries cannot be removed)"
+                )
+            }
+            print("removed \(id) from your catalog (\(path))")
         }
     }
 

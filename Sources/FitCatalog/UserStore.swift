@@ -229,6 +229,11 @@ public struct UserStore: Sendable {
         }
     }
 
+    /// Removes an imported model; false when there is none of that id.
+    public func remove(_ id: String) throws -> Bool {
+        try db.write { db in try Row.deleteOne(db, key: id) }
+    }
+
     public func contains(_ id: String) throws -> Bool {
         try db.read { db in try Row.fetchOne(db, key: id) != nil }
     }

@@ -138,11 +138,19 @@ public struct MachineCalibration: Codable, Sendable, Equatable {
         self.measuredAt = measuredAt
     }
 
-    /// From a runtime measurement: only the predictions that missed by more than the tolerance are corrected.
+    /// The largest correction fit accepts either way: beyond it, a measurement says more about the
+    /// measurement (a wedged server, a timing of zero) than about this machine.
+    public static let plausibleFactors = (1.0 / 50)...50.0
+
+    /// From a runtime measurement: only the predictions that missed by more than the tolerance are
+    /// corrected, and only by a plausible factor (an absurd one is ignored, never stored).
     public static func from(_ m: RuntimeMeasurement) -> MachineCalibration? {
         func factor(_ measured: Double?, _ predicted: Double?) -> Double {
-            guard let measured, let predicted, predicted > 0, measured > 0 else { return 1 }
+            guard let measured, let predicted, predicted.isFinite, measured.isFinite, predicted > 0, measured > 0 else {
+                return 1
+            }
             let f = measured / predicted
+            guard plausibleFactors.contains(f) else { return 1 }
             return abs(f - 1) > PredictionCheck.tolerance ? f : 1
         }
         let d = factor(m.decodeTokensPerSecond, m.predictedDecodeTokensPerSecond)

@@ -386,6 +386,15 @@ struct ImportEndToEndTests {
         #expect(again.code == 64 && again.stderr.contains("already imported"))
         let clash = try await Fit.run(["catalog", "import", file, "--id", "llama-3.1-8b-instruct"], env: env)
         #expect(clash.code == 64 && clash.stderr.contains("already a catalog model"))
+        // ...and it can be removed again; the shipped catalog cannot.
+        let removed = try await Fit.run(["catalog", "remove", "my-smollm2"], env: env)
+        #expect(removed.code == 0 && removed.stdout.hasPrefix("removed my-smollm2"), "\(removed.stderr)")
+        let gone = try await Fit.run(["plan", "my-smollm2", "--machine", vmMachine], env: env)
+        #expect(gone.code == 64 && gone.stderr.contains("unknown model `my-smollm2`"))
+        let twice = try await Fit.run(["catalog", "remove", "my-smollm2"], env: env)
+        #expect(twice.code == 64 && twice.stderr.contains("is not an imported model"))
+        let shipped = try await Fit.run(["catalog", "remove", "llama-3.1-8b-instruct"], env: env)
+        #expect(shipped.code == 64 && shipped.stderr.contains("shipped catalog entries cannot be removed"))
     }
 }
 
