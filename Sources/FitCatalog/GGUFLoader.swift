@@ -23,14 +23,13 @@ public enum GGUFLoader {
 
     /// `name-00001-of-00003.gguf` -> all three parts, checked to exist.
     static func parts(of path: String) throws(Failure) -> [String] {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw Failure(path: path, reason: "no such file; give the path of a .gguf model file")
-        }
+        try regularFile(path)
         let name = (path as NSString).lastPathComponent
         guard let r = name.range(of: #"-(\d{5})-of-(\d{5})\.gguf$"#, options: .regularExpression) else { return [path] }
         let suffix = name[r]
+        // "-00001-of-00003.gguf" -> ["00001", "of", "00003.gguf"]
         let parts = suffix.split(separator: "-")
-        guard parts.count >= 4, let total = Int(parts[3].prefix(5)), total >= 1, total <= 999 else { return [path] }
+        guard parts.count == 3, let total = Int(parts[2].prefix(5)), total >= 1, total <= 999 else { return [path] }
         let stem = String(name[..<r.lowerBound])
         let dir = (path as NSString).deletingLastPathComponent
         return try (1...total).map { i throws(Failure) in
@@ -38,7 +37,25 @@ public enum GGUFLoader {
             guard FileManager.default.fileExists(atPath: p) else {
                 throw Failure(path: path, reason: "part \(i) of \(total) is missing (\(p)); download every part")
             }
+            try regularFile(p)
             return p
+        }
+    }
+
+    /// A GGUF must be a regular file (links followed): opening a FIFO would wait forever, and a
+    /// folder or a device is no model.
+    static func regularFile(_ path: String) throws(Failure) {
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            throw Failure(path: path, reason: "no such file; give the path of a .gguf model file")
+        }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: return
+        case S_IFDIR:
+            throw Failure(path: path, reason: "is a folder, not a GGUF file; give the path of a .gguf model file")
+        default:
+            throw Failure(
+                path: path, reason: "is not a regular file (a FIFO or a device); give the path of a .gguf model file")
         }
     }
 

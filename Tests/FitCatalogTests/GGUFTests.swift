@@ -247,3 +247,45 @@ struct SyntheticGGUFTests {
         #expect(throws: SyntheticGGUF.Unsupported.self) { try SyntheticGGUF.make(m, scheme: .q4_K_M) }
     }
 }
+
+@Suite("split GGUFs and names that are not files")
+struct GGUFPartsTests {
+    func scratch() throws -> String {
+        let d = FileManager.default.temporaryDirectory.appendingPathComponent("fit-parts-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return d
+    }
+
+    @Test("every part of -00001-of-0000N.gguf is read, and a missing part is an error that names it")
+    func parts() throws {
+        let d = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        let one = try GGUFLoader.model(at: smolLM2)
+        try FileManager.default.copyItem(atPath: smolLM2, toPath: d + "/m-00001-of-00002.gguf")
+        #expect(throws: GGUFLoader.Failure.self) { try GGUFLoader.model(at: d + "/m-00001-of-00002.gguf") }
+        do {
+            _ = try GGUFLoader.model(at: d + "/m-00001-of-00002.gguf")
+        } catch {
+            #expect(error.reason == "part 2 of 2 is missing (\(d)/m-00002-of-00002.gguf); download every part")
+        }
+        try FileManager.default.copyItem(atPath: smolLM2, toPath: d + "/m-00002-of-00002.gguf")
+        let both = try GGUFLoader.model(at: d + "/m-00001-of-00002.gguf")
+        #expect(both.weights.fileTensorBytes > one.weights.fileTensorBytes, "part 2's tensors count too")
+    }
+
+    @Test("a folder or a FIFO named *.gguf is refused at once, never opened")
+    func notFiles() throws {
+        let d = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        try FileManager.default.createDirectory(atPath: d + "/dir.gguf", withIntermediateDirectories: false)
+        #expect(mkfifo(d + "/fifo.gguf", 0o600) == 0)
+        for (name, says) in [("dir.gguf", "is a folder"), ("fifo.gguf", "is not a regular file")] {
+            do {
+                _ = try GGUFLoader.model(at: d + "/" + name)
+                Issue.record("\(name) was read")
+            } catch {
+                #expect(error.reason.hasPrefix(says), "\(error.reason)")
+            }
+        }
+    }
+}
