@@ -55,12 +55,14 @@ struct FleetAdd: AsyncParsableCommand {
         // Every file is checked before anything is written: a bad file never half-updates the fleet.
         let reports = try files.map { (try FleetCommand.read($0), $0) }
         let store = try openUserStore()
-        let before = Set(try store.fleet().map(\.report.machine.id))
-        try store.addToFleet(reports, at: isoNow())
-        for (r, path) in reports {
-            print(
-                "\(before.contains(r.machine.id) ? "replaced" : "added") \(FleetCommand.label(r)) (\(r.machine.id), report of \(r.generatedAt)) from \(path)"
-            )
+        let outcomes = try store.addToFleet(reports, at: isoNow())
+        for ((r, path), outcome) in zip(reports, outcomes) {
+            let what = "\(FleetCommand.label(r)) (\(r.machine.id), report of \(r.generatedAt)) from \(path)"
+            switch outcome {
+            case .added: print("added \(what)")
+            case .replaced: print("replaced \(what)")
+            case .keptNewer(let newer): print("kept the newer report of \(newer); not added: \(what)")
+            }
         }
     }
 }

@@ -125,10 +125,24 @@ public struct UserStore: Sendable {
     }
 
     /// Adds or replaces reports in one transaction: all of them or none.
-    public func addToFleet(_ reports: [(MachineReport, String)], at date: String) throws {
+    /// What adding a report did.
+    public enum FleetOutcome: Sendable, Equatable {
+        case added, replaced
+        /// The fleet already holds a newer report of this machine (its date), which stays.
+        case keptNewer(String)
+    }
+
+    /// Adds reports in one transaction; a report never replaces a newer one of the same machine.
+    @discardableResult
+    public func addToFleet(_ reports: [(MachineReport, String)], at date: String) throws -> [FleetOutcome] {
         try db.write { db in
-            for (r, source) in reports {
+            try reports.map { r, source in
+                let existing = try FleetRow.fetchOne(db, key: r.machine.id)
+                if let existing, existing.report.generatedAt > r.generatedAt {
+                    return .keptNewer(existing.report.generatedAt)
+                }
                 try FleetRow(id: r.machine.id, report: r, source: source, addedAt: date).save(db)
+                return existing == nil ? .added : .replaced
             }
         }
     }

@@ -55,4 +55,18 @@ struct HostileInputTests {
             #expect(text.contains("&lt;script&gt;"), "\(name) shows the name, escaped")
         }
     }
+
+    @Test("an older report of a machine never replaces the newer one the fleet holds")
+    func olderReportKeepsNewer() async throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("fit-older-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let env = ["FIT_DATA_DIR": data]
+        let newer = try await Fit.run(["fleet", "add", hostile.appendingPathComponent("goodA.json").path], env: env)
+        #expect(newer.code == 0 && newer.stdout.hasPrefix("added good-a"), "\(newer.stderr)")
+        let older = try await Fit.run(
+            ["fleet", "add", hostile.appendingPathComponent("goodA_older.json").path], env: env)
+        #expect(older.code == 0 && older.stdout.hasPrefix("kept the newer report of 2026-12-02"), "\(older.stdout)")
+        let report = try await Fit.run(["fleet", "report"], env: env)
+        #expect(report.stdout.contains("good-a of 2026-12-02") && !report.stdout.contains("OLD-REPORT"))
+    }
 }
