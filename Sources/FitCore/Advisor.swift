@@ -159,9 +159,6 @@ public struct SpeedEstimate: Sendable, Equatable {
     /// Efficiency rows the calibration was fitted on.
     public var calibrationRows: Int
 
-    public func decode(atDepth d: Int) -> Double? {
-        decodeDepths.firstIndex(of: d).flatMap { decode[$0] }
-    }
     public var timeToFirstTokenSeconds: Double? { prefill.map { Double(prompt) / $0 } }
 }
 

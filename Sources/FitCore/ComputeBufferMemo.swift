@@ -24,7 +24,12 @@ public final class ComputeBufferMemo: Sendable {
         var table: [Key: Int64] = [:]
         var digests: [ModelArchitecture: UInt64] = [:]
         var added = 0
+        /// Keys this run asked for (what is kept when the table grows past `maxStored`).
+        var used: Set<Key> = []
     }
+    /// Past this many entries the stored table keeps only what this run used: contexts probed under
+    /// other free-memory figures accumulate otherwise, a few dozen per run.
+    static let maxStored = 20_000
     private let state = Mutex(State())
     /// Stands for "no builder covers this graph" in the table.
     static let noGraph: Int64 = -1
@@ -39,7 +44,9 @@ public final class ComputeBufferMemo: Sendable {
         let (digest, hit) = state.withLock { s -> (UInt64, Int64?) in
             let d = s.digests[architecture] ?? Self.digest(architecture)
             s.digests[architecture] = d
-            return (d, s.table[Key(architecture: d, shape: shape)])
+            let key = Key(architecture: d, shape: shape)
+            s.used.insert(key)
+            return (d, s.table[key])
         }
         if let hit { return hit == Self.noGraph ? nil : hit }
         let value = graph()
@@ -58,19 +65,21 @@ public final class ComputeBufferMemo: Sendable {
     private static let magic: UInt64 = 0x6669_745f_6362_6d31  // "fit_cbm1"
     private static let entryBytes = 8 + 4 * 3 + 2 + 8
 
-    /// The table in its stored form, or nil when this run added nothing to what it loaded.
+    /// The table in its stored form (past `maxStored` entries, only those this run used), or nil
+    /// when this run added nothing to what it loaded.
     public func stored() -> [UInt8]? {
         state.withLock { s -> [UInt8]? in
             guard s.added > 0 else { return nil }
+            let kept = s.table.count > Self.maxStored ? s.table.filter { s.used.contains($0.key) } : s.table
             var out: [UInt8] = []
-            out.reserveCapacity(24 + s.table.count * Self.entryBytes)
+            out.reserveCapacity(24 + kept.count * Self.entryBytes)
             func put<T: FixedWidthInteger>(_ v: T) {
                 withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) }
             }
             put(Self.magic)
             put(build)
-            put(UInt64(s.table.count))
-            for (k, v) in s.table {
+            put(UInt64(kept.count))
+            for (k, v) in kept {
                 put(k.architecture)
                 put(Int32(k.shape.cells))
                 put(Int32(k.shape.tokens))

@@ -61,6 +61,23 @@ struct ComputeBufferMemoTests {
         #expect(StableDigest.of(b) != StableDigest.of(Ref.llama31_8B), "an optional set to a value differs from absent")
     }
 
+    @Test("past its size limit the stored table keeps only what the last run used")
+    func bounded() throws {
+        let first = ComputeBufferMemo(build: 7)
+        var shape = Self.shape(planner(nil), options)
+        for cells in 0...ComputeBufferMemo.maxStored {
+            shape.cells = cells
+            _ = first.bytes(Ref.llama31_8B, shape, { Int64(cells) })
+        }
+        let big = try #require(first.stored())
+        let next = ComputeBufferMemo(build: 7)
+        next.load(big)
+        shape.cells = -1
+        _ = next.bytes(Ref.llama31_8B, shape, { 1 })
+        let small = try #require(next.stored())
+        #expect(small.count < 100, "one entry, not \(ComputeBufferMemo.maxStored + 2)")
+    }
+
     static func shape(_ p: MemoryPlanner, _ o: PlanOptions) -> ComputeBufferMemo.Shape {
         let cells = (0..<p.architecture.layers).map { p.cells(layer: $0, o) }.max() ?? 0
         return ComputeBufferMemo.Shape(
