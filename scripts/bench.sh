@@ -26,3 +26,8 @@ echo "bench: fit --ctx 65536 --json, $rows builds, $runs runs: $(measure --ctx 6
 echo "bench: fit plan qwen3-coder:30b --ctx 64k, $runs runs: $(measure plan qwen3-coder:30b --ctx 64k)"
 echo "bench: fit probe --json (the live probe alone), $runs runs: $(measure probe --json)"
 echo "bench: fit --help (process start-up, the floor), $runs runs: $(measure --help)"
+# The hardware micro-benchmark's own wall time (target: under 20 s on an idle 2-core machine).
+data=$(mktemp -d)
+trap 'rm -rf "$cache" "$data"' EXIT
+hw=$(FIT_DATA_DIR="$data" "$bin" bench hardware --json | grep -o '"seconds" *: *[0-9.]*' | grep -o '[0-9.]*$')
+echo "bench: fit bench hardware (once): ${hw} s"

