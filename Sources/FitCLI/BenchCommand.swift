@@ -52,6 +52,11 @@ struct BenchRuntimeCommand: AsyncParsableCommand {
     var prompt: Int = 512
 
     @Option(
+        name: .long,
+        help: ArgumentHelp("Seconds the endpoint has to answer each request (default 120).", valueName: "s"))
+    var timeout: Int = 120
+
+    @Option(
         name: .long, help: ArgumentHelp("Tokens to generate for the decode measurement (default 64).", valueName: "n"))
     var gen: Int = 64
 
@@ -115,7 +120,13 @@ struct BenchRuntimeCommand: AsyncParsableCommand {
             predictedPrefillTokensPerSecond: prediction.prefill, predictedDecodeTokensPerSecond: prediction.decode,
             placement: prediction.placement.rawValue)
         if let endpoint {
-            let e = Endpoint(baseURL: endpoint, model: servedName ?? (path as NSString).lastPathComponent)
+            if let problem = Endpoint.problem(with: endpoint) { throw FitError.usage(problem) }
+            guard (1...3600).contains(timeout) else {
+                throw FitError.usage("--timeout \(timeout) must be between 1 and 3600 seconds")
+            }
+            let e = Endpoint(
+                baseURL: endpoint, model: servedName ?? (path as NSString).lastPathComponent,
+                timeout: .seconds(timeout))
             let text = Self.promptText(tokens: prompt)
             do {
                 let t = try await e.stream(prompt: text, maxTokens: gen)
@@ -157,7 +168,7 @@ struct BenchRuntimeCommand: AsyncParsableCommand {
         // A runtime that reports no real speed (zero, negative, infinite) is not kept as a measurement.
         for (what, value) in [("prefill", measured.prefillTokensPerSecond), ("decode", measured.decodeTokensPerSecond)]
         {
-            if let v = value, !(v.isFinite && v > 0 && v < 1e7) {
+            if let v = value, !(v.isFinite && v >= 1e-3 && v < 1e7) {
                 throw FitError(
                     sentence:
                         "\(measured.runtime) reported \(what) \(v) tokens/s, which no runtime reaches; nothing was stored (check the server, then measure again)",
@@ -413,9 +424,7 @@ struct BenchAgentCommand: AsyncParsableCommand {
         if let m = maxTurns, !(1...100).contains(m) {
             throw FitError.usage("--max-turns \(m) must be between 1 and 100")
         }
-        guard endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://") else {
-            throw FitError.usage("--endpoint \(endpoint) is not an http(s) URL; use e.g. http://127.0.0.1:8080")
-        }
+        if let problem = Endpoint.problem(with: endpoint) { throw FitError.usage(problem) }
         let catalog = try catalogOptions.load()
         let dir = try CatalogLoader.locate(
             explicit: catalogOptions.catalog, environment: ProcessInfo.processInfo.environment,

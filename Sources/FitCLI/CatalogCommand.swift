@@ -62,8 +62,10 @@ struct CatalogCommand: AsyncParsableCommand {
             let loader = CatalogLoader(directory: dir, cacheDirectory: nil)
             do {
                 let p = try CatalogLoader.parseAll(try loader.sourceFiles())
+                // The agent tasks `fit bench agent` runs are catalog files too.
+                let tasks = try AgentTaskLoader.load(directory: dir.appendingPathComponent("agent-tasks"))
                 print(
-                    "\(dir.path): \(p.models.count) models, \(p.models.reduce(0) { $0 + $1.quants.count }) GGUF builds, \(p.models.reduce(0) { $0 + $1.builds.count }) safetensors builds, \(p.hardware.count) GPUs and SoCs, \(p.cloud.count) cloud offers, \(p.evidence.throughput.count + p.evidence.benchmarks.count + p.evidence.seeds.count) results, all valid"
+                    "\(dir.path): \(p.models.count) models, \(p.models.reduce(0) { $0 + $1.quants.count }) GGUF builds, \(p.models.reduce(0) { $0 + $1.builds.count }) safetensors builds, \(p.hardware.count) GPUs and SoCs, \(p.cloud.count) cloud offers, \(p.evidence.throughput.count + p.evidence.benchmarks.count + p.evidence.seeds.count) results, \(tasks.count) agent tasks, all valid"
                 )
             } catch CatalogError.invalid(let issues) {
                 for i in issues { print(i.description) }
@@ -341,7 +343,7 @@ struct CatalogCommand: AsyncParsableCommand {
             guard let path = UserStore.defaultPath(environment: ProcessInfo.processInfo.environment) else {
                 throw FitError.usage("no place for the user database: set HOME or FIT_DATA_DIR")
             }
-            let store = try UserStore.open(at: path)
+            let store = try openUserStore()
             for m in models where try store.contains(m.id) {
                 throw FitError.usage("\(file): \(m.id): id: already in your user catalog; choose another id")
             }
@@ -370,8 +372,8 @@ struct CatalogCommand: AsyncParsableCommand {
             let scanner = LocalModelScanner(
                 roots: LocalModelScanner.defaultRoots(environment: env) + path.map { ("path", $0) })
             let (found, warnings) = scanner.scan(resolver: catalog.resolver)
-            if let dbPath = UserStore.defaultPath(environment: env) {
-                try UserStore.open(at: dbPath).setInstalled(
+            if UserStore.defaultPath(environment: env) != nil {
+                try openUserStore().setInstalled(
                     found.filter { $0.problem == nil }, at: ISO8601DateFormatter().string(from: Date()))
             }
             for w in warnings { FitCommand.printError("warning: " + w) }
@@ -405,7 +407,7 @@ struct CatalogCommand: AsyncParsableCommand {
             else {
                 throw FitError.usage("\(id) is not an imported model: you have imported none (fit catalog import FILE)")
             }
-            let store = try UserStore.open(at: path)
+            let store = try openUserStore()
             guard try store.remove(id) else {
                 let yours = (try? store.models().map(\.id)) ?? []
                 throw FitError.usage(
@@ -457,7 +459,7 @@ struct CatalogCommand: AsyncParsableCommand {
             guard let path = UserStore.defaultPath(environment: ProcessInfo.processInfo.environment) else {
                 throw FitError.usage("no place for the user database: set HOME or FIT_DATA_DIR")
             }
-            let store = try UserStore.open(at: path)
+            let store = try openUserStore()
             if try store.contains(name) {
                 throw FitError.usage("\(name) is already imported; choose another with --id")
             }

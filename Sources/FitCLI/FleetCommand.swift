@@ -13,6 +13,12 @@ struct FleetCommand: AsyncParsableCommand {
 
     /// Reads one report file, naming what is wrong with it in one sentence.
     static func read(_ path: String) throws -> MachineReport {
+        // A report is tens of KB; 32 MiB is a thousand times that.
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > 32 << 20 {
+            throw FitError.usage(
+                "\(path) is \(ByteCount(Int64(size))); a fit report is tens of KB (write one with `fit report --format json`)"
+            )
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw FitError.usage("\(path) cannot be read (missing or not permitted)")
         }
@@ -29,7 +35,13 @@ struct FleetCommand: AsyncParsableCommand {
                 "\(path) is a report of schema \(schema); this fit reads \(MachineReport.currentSchema): run `fit report --format json` again on that machine"
             )
         }
-        do { return try JSONDecoder().decode(MachineReport.self, from: data) } catch let e as DecodingError {
+        do {
+            let r = try JSONDecoder().decode(MachineReport.self, from: data)
+            if let problem = r.problems.first {
+                throw FitError.usage("\(path): \(problem); write it again with `fit report --format json`")
+            }
+            return r
+        } catch let e as DecodingError {
             throw FitError.usage(
                 "\(path) is a damaged \(schema) report (\(MachineOptions.describe(e))); write it again with `fit report --format json`"
             )
@@ -168,7 +180,7 @@ struct FleetReport: AsyncParsableCommand {
         case "html": text = Self.html(fleet)
         default: text = Self.markdown(fleet)
         }
-        if let output {
+        if let output, output != "-" {
             try writeOutputFile(text, to: output)
             print("wrote \(output)")
         } else {

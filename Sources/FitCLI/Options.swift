@@ -112,6 +112,11 @@ struct MachineOptions: ParsableArguments {
     }
 
     static func read(_ path: String) throws -> MachineDescription {
+        // A machine description is a few KB; 16 MiB is a thousand times that.
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > 16 << 20 {
+            throw FitError.usage(
+                "--machine \(path) is \(ByteCount(Int64(size))); a machine from `fit probe --json` is a few KB")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw FitError.usage(
                 "--machine \(path) cannot be read (missing or not permitted); save one with `fit probe --json > box.json`"
@@ -123,6 +128,9 @@ struct MachineOptions: ParsableArguments {
                 throw FitError.usage(
                     "--machine \(path) has schema \(m.schema); this fit reads schema \(MachineDescription.currentSchema): probe again with `fit probe --json`"
                 )
+            }
+            if let problem = m.problems.first {
+                throw FitError.usage("--machine \(path): \(problem); probe again with `fit probe --json`")
             }
             return m
         } catch let e as FitError {
@@ -141,11 +149,29 @@ struct MachineOptions: ParsableArguments {
         }
         switch e {
         case .keyNotFound(let k, let c): return "missing `\(path(c.codingPath + [k]))`"
-        case .typeMismatch(_, let c): return "`\(path(c.codingPath))` has the wrong type"
-        case .valueNotFound(_, let c): return "`\(path(c.codingPath))` is null"
+        case .typeMismatch(let t, let c):
+            return c.codingPath.isEmpty
+                ? "the top level is not a JSON object" : "`\(path(c.codingPath))` is not \(typeName(t))"
+        case .valueNotFound(_, let c):
+            return c.codingPath.isEmpty ? "it is null" : "`\(path(c.codingPath))` is null"
         case .dataCorrupted(let c):
-            return c.codingPath.isEmpty ? "not valid JSON" : "`\(path(c.codingPath))` is malformed"
+            // "Parsed JSON number <1.5> does not fit in Int64." names the value
+            let why = c.debugDescription.prefix(120)
+            return c.codingPath.isEmpty
+                ? (why.contains("does not fit") ? String(why) : "not valid JSON")
+                : "`\(path(c.codingPath))` is malformed: \(why)"
         @unknown default: return "unreadable"
+        }
+    }
+
+    static func typeName(_ t: Any.Type) -> String {
+        switch t {
+        case is String.Type: "a string"
+        case is Bool.Type: "true or false"
+        case is Int.Type, is Int64.Type: "an integer"
+        case is Double.Type: "a number"
+        case is [Any].Type: "a list"
+        default: "what fit expects there"
         }
     }
 }
@@ -169,7 +195,7 @@ struct CatalogOptions: ParsableArguments {
 
     /// The catalog with the user's imported models, for the commands that need no machine.
     func load() throws -> Catalog {
-        Self.merging(try loadShipped().1, userModels: (try? readUserStore()?.models()) ?? [])
+        Self.merging(try loadShipped().1, userModels: usableUserModels(readUserStore()))
     }
 
     func evidence() throws -> FitCore.Evidence {

@@ -1,3 +1,4 @@
+import FitCore
 import Foundation
 
 /// Writes `-o`'s file: a regular file, replaced atomically (a temporary file in the same folder,
@@ -23,7 +24,7 @@ func writeOutputFile(_ text: String, to path: String, flag: String = "-o", creat
                 "\(flag) \(path) is \(kind), not a regular file; give a file path (or \(flag) - for standard output)")
         }
     }
-    let folder = (path as NSString).deletingLastPathComponent
+    let folder = path.parentFolder
     if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) {
         guard createFolder else {
             throw FitError.usage(

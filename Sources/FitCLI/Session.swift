@@ -53,7 +53,7 @@ final class Session {
     {
         let (loader, shipped) = try catalogOptions.loadShipped()
         let store = readUserStore()
-        let catalog = CatalogOptions.merging(shipped, userModels: (try? store?.models()) ?? [])
+        let catalog = CatalogOptions.merging(shipped, userModels: usableUserModels(store))
         let machine = try await machineOptions.load(catalog: catalog)
         return Session(catalog: catalog, machine: machine, userStore: store, loader: loader)
     }
@@ -62,7 +62,7 @@ final class Session {
     /// place; a cache that cannot be written only makes the next run slower).
     func save() {
         guard let memoPath, let bytes = memo.stored() else { return }
-        let dir = (memoPath as NSString).deletingLastPathComponent
+        let dir = memoPath.parentFolder
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let tmp = memoPath + ".\(getpid()).tmp"
         guard FileManager.default.createFile(atPath: tmp, contents: Data(bytes)) else { return }
@@ -115,8 +115,38 @@ final class Session {
 }
 
 /// The user's database for reading, when there is one: read-only, no migration, no write lock.
+/// The imported models fit can plan. One imported before the ranges were checked, or written by
+/// hand, is left out with a line that says how to remove it: it never makes every command fail.
+func usableUserModels(_ store: UserStore?) -> [CatalogModel] {
+    guard let store else { return [] }
+    let all: [CatalogModel]
+    do { all = try store.models() } catch {
+        reportStoreTrouble(error, store: store)
+        return []
+    }
+    return all.filter { m in
+        guard let p = m.architecture.problems.first else { return true }
+        FitCommand.printError(
+            "imported model `\(m.id)` is left out: its \(p.description); remove it with `fit catalog remove \(m.id)`")
+        return false
+    }
+}
+
+/// A database that cannot be read is named, once per run: never taken for "no imported models".
+func reportStoreTrouble(_ error: any Error, store: UserStore) {
+    FitCommand.printError(
+        "fit's database \(store.path) \(UserStore.describe(error)); this run goes without your imported models and measurements"
+    )
+}
+
 func readUserStore() -> UserStore? {
-    UserStore.defaultPath(environment: ProcessInfo.processInfo.environment).flatMap(UserStore.openReadOnly)
+    guard let path = UserStore.defaultPath(environment: ProcessInfo.processInfo.environment) else { return nil }
+    do { return try UserStore.openReadOnly(at: path) } catch {
+        FitCommand.printError(
+            "fit's database \(path) \(UserStore.describe(error)); this run goes without your imported models and measurements"
+        )
+        return nil
+    }
 }
 
 /// Where measurements are kept: the user's database, for the commands that write it.
@@ -124,11 +154,16 @@ func openUserStore() throws -> UserStore {
     guard let path = UserStore.defaultPath(environment: ProcessInfo.processInfo.environment) else {
         throw FitError.usage("no place for fit's database: set HOME, XDG_DATA_HOME or FIT_DATA_DIR")
     }
-    do { return try UserStore.open(at: path) } catch {
-        throw FitError(
-            sentence:
-                "cannot open fit's database \(path) (\(error)); check its folder is writable, or set FIT_DATA_DIR",
-            exitCode: 1)
+    do {
+        let store = try UserStore.open(at: path)
+        if let aside = store.setAside {
+            FitCommand.printError(
+                "fit's database \(path) was corrupt; it was moved to \(aside) (nothing in it was deleted) and a new one started"
+            )
+        }
+        return store
+    } catch {
+        throw FitError(sentence: "fit's database \(path) \(UserStore.describe(error))", exitCode: 1)
     }
 }
 

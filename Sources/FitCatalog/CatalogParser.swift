@@ -276,8 +276,19 @@ public enum CatalogParser {
         if !isDate(e.released) { report("released", "must be a date YYYY-MM-DD, got `\(e.released)`") }
         if e.sources.isEmpty { report("sources", "needs at least one source for the architecture facts") }
         let a = e.architecture
+        var reported: Set<String> = []
         func positive(_ v: Int, _ f: String) {
-            if v <= 0 { report("architecture.\(f)", "must be a positive integer, got \(v)") }
+            if v <= 0 {
+                reported.insert(f)
+                report("architecture.\(f)", "must be a positive integer, got \(v)")
+            }
+        }
+        defer {
+            // The ranges every model source is held to (FitCore/Plausibility.swift): a value that
+            // passes here cannot overflow the planner.
+            for p in a.problems where !reported.contains(p.field) {
+                report("architecture.\(p.field)", p.what.map { "gives \(p.described(as: $0))" } ?? p.predicate)
+            }
         }
         positive(a.layers, "layers")
         positive(a.hiddenSize, "hiddenSize")
@@ -333,7 +344,9 @@ public enum CatalogParser {
                 )
                 continue
             }
-            if let b = q.bytes, b <= 0 { report("quants[\(i)].bytes", "must be a positive byte count, got \(b)") }
+            if let b = q.bytes, b <= 0 || b > 1 << 52 {
+                report("quants[\(i)].bytes", "must be a byte count from 1 to 4 PiB, got \(b)")
+            }
             if q.bytes != nil, (q.source ?? "").isEmpty {
                 report("quants[\(i)].source", "is required when bytes is given")
             }
@@ -359,7 +372,9 @@ public enum CatalogParser {
             if b.source.trimmingCharacters(in: .whitespaces).isEmpty {
                 report("builds[\(i)].source", "must say where the repo was seen")
             }
-            if let n = b.bytes, n <= 0 { report("builds[\(i)].bytes", "must be a positive byte count, got \(n)") }
+            if let n = b.bytes, n <= 0 || n > 1 << 52 {
+                report("builds[\(i)].bytes", "must be a byte count from 1 to 4 PiB, got \(n)")
+            }
             if safetensors.contains(where: { $0.repo.lowercased() == b.repo.lowercased() }) {
                 report("builds[\(i)].repo", "`\(b.repo)` is listed twice")
             }

@@ -31,7 +31,7 @@ public enum GGUFLoader {
         let parts = suffix.split(separator: "-")
         guard parts.count == 3, let total = Int(parts[2].prefix(5)), total >= 1, total <= 999 else { return [path] }
         let stem = String(name[..<r.lowerBound])
-        let dir = (path as NSString).deletingLastPathComponent
+        let dir = path.parentFolder
         return try (1...total).map { i throws(Failure) in
             let p = (dir.isEmpty ? "" : dir + "/") + stem + String(format: "-%05d-of-%05d.gguf", i, total)
             guard FileManager.default.fileExists(atPath: p) else {

@@ -16,12 +16,38 @@ public struct UserStore: Sendable {
 
     /// For reads on the hot path (`fit`, `fit plan`): no migration, no write lock. Nil when there
     /// is no database; reads of tables an older database lacks fail, and callers treat that as "none".
-    public static func openReadOnly(at path: String) -> UserStore? {
+    public static func openReadOnly(at path: String) throws -> UserStore? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         var c = configuration
         c.readonly = true
         c.journalMode = .default  // a reader does not change the journal mode
-        return (try? DatabaseQueue(path: path, configuration: c)).map { UserStore(readOnly: $0) }
+        let store = UserStore(readOnly: try DatabaseQueue(path: path, configuration: c))
+        // An empty file is a database not yet written; anything else must read as SQLite.
+        _ = try store.db.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
+        return store
+    }
+
+    public var path: String { db.path }
+
+    /// Where a corrupt database was moved before this one was started (`open` says so once).
+    public private(set) var setAside: String?
+
+    /// What went wrong with the database, as the end of a sentence that starts with its path.
+    public static func describe(_ error: any Error) -> String {
+        guard let e = error as? DatabaseError else { return "cannot be read (\(error))" }
+        let why = e.message ?? "SQLite error \(e.resultCode.rawValue)"
+        switch e.resultCode {
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB: return "is corrupt (\(why))"
+        case .SQLITE_BUSY, .SQLITE_LOCKED: return "stayed locked by another fit for more than 10 s"
+        case .SQLITE_READONLY, .SQLITE_PERM: return "is read-only (\(why)); check its permissions, or set FIT_DATA_DIR"
+        case .SQLITE_CANTOPEN: return "cannot be opened (\(why)); check the file and its folder, or set FIT_DATA_DIR"
+        default: return "cannot be read (\(why))"
+        }
+    }
+
+    static func isCorruption(_ error: any Error) -> Bool {
+        guard let e = error as? DatabaseError else { return false }
+        return e.resultCode == .SQLITE_CORRUPT || e.resultCode == .SQLITE_NOTADB
     }
 
     /// `$FIT_DATA_DIR/user.sqlite`, else `$XDG_DATA_HOME/fit/user.sqlite`, else `~/.local/share/fit/user.sqlite`.
@@ -34,7 +60,7 @@ public struct UserStore: Sendable {
 
     public static func open(at path: String) throws -> UserStore {
         try FileManager.default.createDirectory(
-            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            atPath: path.parentFolder, withIntermediateDirectories: true)
         // Two fits creating or upgrading the database at once would both run the migrations:
         // one at a time, under a lock file beside it.
         let lockPath = path + ".lock"
@@ -49,7 +75,30 @@ public struct UserStore: Sendable {
                 try? lock.close()
             }
         }
-        return try UserStore(DatabaseQueue(path: path, configuration: configuration))
+        do {
+            return try checked(path)
+        } catch  where isCorruption(error) {
+            // The only copy of what the user stored: moved aside, never overwritten, and a new
+            // database started beside it.
+            let aside = path + ".corrupt-\(Int(Date().timeIntervalSince1970))"
+            for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
+                try FileManager.default.moveItem(atPath: path + suffix, toPath: aside + suffix)
+            }
+            var store = try checked(path)
+            store.setAside = aside
+            return store
+        }
+    }
+
+    /// Opens and migrates, after SQLite's quick check of every page (a write into a database with
+    /// a damaged page would spread the damage).
+    static func checked(_ path: String) throws -> UserStore {
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        let verdict = try queue.read { db in try String.fetchOne(db, sql: "PRAGMA quick_check(1)") } ?? "ok"
+        guard verdict == "ok" else {
+            throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "quick_check: \(verdict)")
+        }
+        return try UserStore(queue)
     }
 
     /// Write-ahead logging (readers never block the writer) and a 10-second wait for a lock held by

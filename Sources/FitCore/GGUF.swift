@@ -61,7 +61,9 @@ public struct GGUFTensor: Sendable, Equatable {
     public var type: GGMLType?
     public var offset: UInt64
 
-    public var elements: Int64 { dims.reduce(1, *) }
+    /// The reader refuses tensors beyond this, so `elements` and `bytes` cannot overflow.
+    public static let maxElements: Int64 = 1 << 50
+    public var elements: Int64 { dims.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue } }
     /// Bytes of the data, or nil for a type fit does not know.
     public var bytes: Int64? {
         guard let type, let width = dims.first, width % Int64(type.block.elements) == 0 else { return nil }
@@ -116,6 +118,18 @@ public enum GGUFReader {
                 let d = wide ? try r.u64() : UInt64(try r.u32())
                 guard d <= UInt64(1) << 40 else { throw .corrupt("tensor \(name) has a dimension of \(d)") }
                 dims.append(Int64(d))
+            }
+            // 2^50 elements is a petabyte of F8: no real tensor comes near, and every byte count
+            // derived from a tensor stays far from Int64.max.
+            var elements: Int64 = 1
+            for d in dims {
+                let (p, overflow) = elements.multipliedReportingOverflow(by: d)
+                guard !overflow, p <= GGUFTensor.maxElements else {
+                    throw .corrupt(
+                        "tensor \(name) has dimensions \(dims.map(String.init).joined(separator: " x ")) (more than 2^50 elements)"
+                    )
+                }
+                elements = p
             }
             let typeID = try r.u32()
             let offset = try r.u64()

@@ -146,11 +146,18 @@ public struct GGUFModel: Sendable {
 
         let ffn = key("feed_forward_length")?.ints?.max() ?? 0
         architecture = ModelArchitecture(
-            layers: layers, hiddenSize: hidden, heads: max(heads, 1), kvHeads: kvHeads, headDim: max(keyLength, 1),
+            layers: layers, hiddenSize: hidden, heads: heads == 0 ? 1 : heads, kvHeads: kvHeads,
+            headDim: keyLength == 0 ? 1 : keyLength,
             valueHeadDim: valueLength, ffnSize: ffn, vocabSize: vocab, contextLength: context,
             tiedEmbeddings: byName["output.weight"] == nil, slidingWindow: sliding, moe: moe, mla: mla,
             linearAttention: linear)
         if nextn > 0 { architecture.mtpLayers = nextn }
+        if let problem = architecture.problems.first {
+            throw .corrupt(Self.sentence(problem, arch: arch))
+        }
+        guard !tensors.isEmpty else {
+            throw .corrupt("it holds no tensors (a vocabulary-only or header-only file cannot be planned)")
+        }
 
         // Weights, exactly as the tensor table says.
         var perLayer = [Int64](repeating: 0, count: layers)
@@ -167,6 +174,9 @@ public struct GGUFModel: Sendable {
                 unknown.append(t.name)
                 continue
             }
+            guard b >= 0, file <= GGUFModel.maxTensorBytes - b else {
+                throw .corrupt("its tensors add up to more than 4 PiB")
+            }
             file += b
             let isMatrix =
                 t.dims.count >= 2 && t.name.hasSuffix(".weight") && !t.name.contains("norm")
@@ -179,6 +189,7 @@ public struct GGUFModel: Sendable {
                 ? t.name.dropFirst(4).firstIndex(of: ".").flatMap {
                     Int(t.name[t.name.index(t.name.startIndex, offsetBy: 4)..<$0])
                 } : nil
+            if let l = block, l < 0 { throw .corrupt("tensor \(t.name) has a negative block number") }
             if let l = block, l >= layers { continue }  // an MTP block: in the file, not in memory
             if let l = block {
                 perLayer[l] += b
@@ -208,6 +219,34 @@ public struct GGUFModel: Sendable {
         fileType = meta["general.file_type"]?.int.map { Self.fileTypeName($0) }
         self.assumptions = assumptions
         unknownTensors = unknown
+    }
+
+    /// 4 PiB: what the tensor table of one model may add up to.
+    static let maxTensorBytes: Int64 = 1 << 52
+
+    /// GGUF metadata keys of the architecture fields, for messages that name what the file says.
+    static let metadataKeys: [String: String] = [
+        "layers": "block_count", "hiddenSize": "embedding_length", "heads": "attention.head_count",
+        "kvHeads": "attention.head_count_kv", "headDim": "attention.key_length",
+        "valueHeadDim": "attention.value_length", "ffnSize": "feed_forward_length", "vocabSize": "vocab_size",
+        "contextLength": "context_length", "mtpLayers": "nextn_predict_layers",
+        "slidingWindow.window": "attention.sliding_window",
+        "slidingWindow.globalEvery": "attention.sliding_window_pattern",
+        "slidingWindow.globalKvHeads": "attention.head_count_kv", "slidingWindow.globalHeadDim": "attention.key_length",
+        "moe.experts": "expert_count", "moe.activeExperts": "expert_used_count",
+        "moe.expertFfnSize": "expert_feed_forward_length", "moe.sharedExperts": "expert_shared_count",
+        "moe.sharedExpertFfnSize": "expert_shared_feed_forward_length",
+        "moe.leadingDenseLayers": "leading_dense_block_count", "mla.qLoraRank": "attention.q_lora_rank",
+        "mla.kvLoraRank": "attention.kv_lora_rank", "mla.qkNopeHeadDim": "attention.key_length_mla",
+        "mla.qkRopeHeadDim": "rope.dimension_count", "mla.vHeadDim": "attention.value_length_mla",
+        "linearAttention.fullAttentionEvery": "full_attention_interval", "linearAttention.keyHeads": "ssm.group_count",
+        "linearAttention.valueHeads": "ssm.time_step_rank", "linearAttention.keyHeadDim": "ssm.state_size",
+        "linearAttention.valueHeadDim": "ssm.inner_size", "linearAttention.convKernel": "ssm.conv_kernel",
+    ]
+
+    static func sentence(_ p: ArchitectureProblem, arch: String) -> String {
+        if let what = p.what { return "the metadata describes a model whose \(p.described(as: what))" }
+        return p.described(as: "\(arch).\(metadataKeys[p.field] ?? p.field)")
     }
 
     /// llama.cpp's `llama_ftype` names (general.file_type).

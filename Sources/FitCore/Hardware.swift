@@ -235,8 +235,11 @@ extension MachineDescription {
             if let spec = binned ?? resolver.match(name: name, memory: m.gpus[i].memoryTotal.value) {
                 m.gpus[i].memoryBandwidthGBs = Fact(
                     spec.bandwidthGBs, source: .table, detail: "catalog hardware table: \(spec.name)")
-                // A driver that does not report VRAM (i915 on Arc): the table's size, flagged.
-                if m.gpus[i].memoryTotal.value == nil, !m.gpus[i].unifiedMemory, !spec.unifiedMemory {
+                // A driver that does not report VRAM (i915 on Arc): the table's size, flagged. One
+                // that reported an error or a size no GPU has is not papered over: the GPU may be unwell.
+                if m.gpus[i].memoryTotal.value == nil, m.gpus[i].memoryTotal.status != .error,
+                    !m.gpus[i].unifiedMemory, !spec.unifiedMemory
+                {
                     m.gpus[i].memoryTotal = Fact(
                         spec.deviceMemory, source: .table,
                         detail: "the driver does not report VRAM; catalog hardware table: \(spec.name)")

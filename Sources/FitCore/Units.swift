@@ -6,20 +6,42 @@ public struct ByteCount: Hashable, Comparable, Sendable, Codable, CustomStringCo
 
     public init(_ bytes: Int64) { self.bytes = bytes }
     public static func bytes(_ n: Int64) -> ByteCount { ByteCount(n) }
-    public static func kib(_ n: Double) -> ByteCount { ByteCount(Int64((n * 1024).rounded())) }
-    public static func mib(_ n: Double) -> ByteCount { ByteCount(Int64((n * 1_048_576).rounded())) }
-    public static func gib(_ n: Double) -> ByteCount { ByteCount(Int64((n * 1_073_741_824).rounded())) }
-    public static func gb(_ n: Double) -> ByteCount { ByteCount(Int64((n * 1_000_000_000).rounded())) }
+    public static func kib(_ n: Double) -> ByteCount { ByteCount(clamping: n * 1024) }
+    public static func mib(_ n: Double) -> ByteCount { ByteCount(clamping: n * 1_048_576) }
+    public static func gib(_ n: Double) -> ByteCount { ByteCount(clamping: n * 1_073_741_824) }
+    public static func gb(_ n: Double) -> ByteCount { ByteCount(clamping: n * 1_000_000_000) }
     public static let zero = ByteCount(0)
+    /// 2^62 bytes (4 EiB): what any byte count is held to, so sums of a few stay in Int64.
+    public static let limit: Int64 = 1 << 62
+
+    /// Rounded, within ±`limit` (NaN is zero): edges check ranges first; this keeps a value that
+    /// slipped through from trapping.
+    public init(clamping n: Double) {
+        guard n.isFinite else {
+            self.init(n.isNaN ? 0 : (n > 0 ? Self.limit : -Self.limit))
+            return
+        }
+        self.init(Int64(max(-Double(Self.limit), min(Double(Self.limit), n.rounded()))))
+    }
 
     public var gib: Double { Double(bytes) / 1_073_741_824 }
     public var mib: Double { Double(bytes) / 1_048_576 }
 
-    public static func + (a: ByteCount, b: ByteCount) -> ByteCount { ByteCount(a.bytes + b.bytes) }
-    public static func - (a: ByteCount, b: ByteCount) -> ByteCount { ByteCount(a.bytes - b.bytes) }
-    public static func += (a: inout ByteCount, b: ByteCount) { a.bytes += b.bytes }
-    public static func -= (a: inout ByteCount, b: ByteCount) { a.bytes -= b.bytes }
-    public static func * (a: ByteCount, n: Int) -> ByteCount { ByteCount(a.bytes * Int64(n)) }
+    // Saturating: a sum that would overflow is "more than any machine has", never a trap.
+    public static func + (a: ByteCount, b: ByteCount) -> ByteCount {
+        let (r, o) = a.bytes.addingReportingOverflow(b.bytes)
+        return ByteCount(o ? (b.bytes > 0 ? Int64.max : Int64.min) : r)
+    }
+    public static func - (a: ByteCount, b: ByteCount) -> ByteCount {
+        let (r, o) = a.bytes.subtractingReportingOverflow(b.bytes)
+        return ByteCount(o ? (b.bytes < 0 ? Int64.max : Int64.min) : r)
+    }
+    public static func += (a: inout ByteCount, b: ByteCount) { a = a + b }
+    public static func -= (a: inout ByteCount, b: ByteCount) { a = a - b }
+    public static func * (a: ByteCount, n: Int) -> ByteCount {
+        let (r, o) = a.bytes.multipliedReportingOverflow(by: Int64(n))
+        return ByteCount(o ? ((a.bytes < 0) == (n < 0) ? Int64.max : Int64.min) : r)
+    }
     public static func < (a: ByteCount, b: ByteCount) -> Bool { a.bytes < b.bytes }
 
     /// Binary units, as people read memory sizes: "17.3 GiB", "512 MiB".
@@ -34,7 +56,16 @@ public struct ByteCount: Hashable, Comparable, Sendable, Codable, CustomStringCo
     }
 
     public init(from decoder: any Decoder) throws {
-        bytes = try decoder.singleValueContainer().decode(Int64.self)
+        let c = try decoder.singleValueContainer()
+        if let n = try? c.decode(Int64.self) {
+            bytes = n
+        } else if let x = try? c.decode(Double.self) {
+            // Say what is there: Foundation's decoder would call 1.5 "not valid JSON".
+            throw DecodingError.dataCorruptedError(
+                in: c, debugDescription: "\(x) is not a whole number of bytes within Int64")
+        } else {
+            bytes = try c.decode(Int64.self)
+        }
     }
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
@@ -127,8 +158,10 @@ public enum NumberText {
     /// Fixed-point with `digits` decimals: format(17.349, 1) -> "17.3".
     public static func format(_ value: Double, digits: Int) -> String {
         guard value.isFinite else { return "-" }
+        // Beyond what fixed point in Int64 holds: Swift's shortest form ("1e+300").
         var scale = 1.0
         for _ in 0..<digits { scale *= 10 }
+        guard abs(value) * scale < 1e17 else { return "\(value)" }
         let scaled = (abs(value) * scale).rounded()
         let whole = Int64(scaled / scale)
         let frac = Int64(scaled) - whole * Int64(scale)
@@ -141,7 +174,7 @@ public enum NumberText {
 
     /// Thousands separators: 65536 -> "65,536".
     public static func grouped(_ n: Int) -> String {
-        let s = String(abs(n))
+        let s = String(n.magnitude)  // abs(Int.min) would trap
         var out = ""
         for (i, c) in s.enumerated() {
             if i > 0, (s.count - i) % 3 == 0 { out.append(",") }
@@ -168,5 +201,19 @@ extension StringProtocol {
             let last = chars.lastIndex(where: { !$0.isWhitespace })
         else { return "" }
         return String(chars[first...last])
+    }
+}
+
+extension String {
+    /// The folder part of a path, as `dirname` gives it without the "." ("a/b" -> "a", "/x" -> "/",
+    /// "x" -> ""). Foundation's `deletingLastPathComponent` traps on a one-character path on Linux.
+    public var parentFolder: String {
+        var s = Substring(self)
+        while s.count > 1, s.hasSuffix("/") { s = s.dropLast() }
+        guard let slash = s.lastIndex(of: "/") else { return "" }
+        if slash == s.startIndex { return "/" }
+        var folder = s[..<slash]
+        while folder.count > 1, folder.hasSuffix("/") { folder = folder.dropLast() }
+        return String(folder)
     }
 }

@@ -352,8 +352,23 @@ public struct MachineProber: Sendable {
                 )
             }
         } else {
-            let rows = NvidiaSmi.parseCore(core.stdout)
-            probes.append(ProbeOutcome(probe: "nvidia-smi", status: .ok, detail: Self.count(rows.count, "GPU")))
+            var rows = NvidiaSmi.parseCore(core.stdout)
+            if rows.isEmpty, !core.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                probes.append(
+                    ProbeOutcome(
+                        probe: "nvidia-smi", status: .error,
+                        detail:
+                            "answered with output that holds no GPU row fit can read (\(core.stdout.utf8.count) bytes)"
+                    ))
+            } else {
+                probes.append(ProbeOutcome(probe: "nvidia-smi", status: .ok, detail: Self.count(rows.count, "GPU")))
+            }
+            if rows.count > NvidiaSmi.maxRows {
+                warnings.append(
+                    "nvidia-smi listed \(rows.count) GPUs; fit reads the first \(NvidiaSmi.maxRows) (no machine has more)"
+                )
+                rows = Array(rows.prefix(NvidiaSmi.maxRows))
+            }
             for row in rows {
                 let address = row.busID.map(NvidiaSmi.sysfsAddress)
                 if let address { claimed.insert(address) }

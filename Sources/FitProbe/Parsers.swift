@@ -66,7 +66,8 @@ public enum ProcParsers {
         var out: [String: ByteCount] = [:]
         for line in text.split(separator: "\n") {
             let parts = line.split(whereSeparator: { $0 == ":" || $0 == " " })
-            guard parts.count >= 2, let v = Int64(parts[1]) else { continue }
+            // 0 to 2^40 kB (1 PiB); anything else is not a memory size, and is left out
+            guard parts.count >= 2, let v = Int64(parts[1]), v >= 0, v <= 1 << 40 else { continue }
             let unit = parts.count >= 3 ? parts[2] : ""
             out[String(parts[0])] = ByteCount(unit == "kB" ? v * 1024 : v)
         }
@@ -101,7 +102,7 @@ public enum ProcParsers {
         var free: ByteCount?
         for line in text.split(separator: "\n") {
             let p = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard p.count >= 4, let v = Int64(p[3]) else { continue }
+            guard p.count >= 4, let v = Int64(p[3]), v >= 0, v <= 1 << 40 else { continue }
             if p[2] == "MemTotal:" { total = ByteCount(v * 1024) }
             if p[2] == "MemFree:" { free = ByteCount(v * 1024) }
         }
@@ -135,9 +136,9 @@ public enum NvidiaSmi {
                 index: index,
                 computeCapability: cc.value.map { Fact($0, source: .nvidiaSmi) }
                     ?? .missing(.nvidiaSmi, cc.status, cc.detail),
-                memoryClockMHz: clock.value.flatMap { Int(Double($0) ?? -1) }.flatMap {
-                    $0 > 0 ? Fact($0, source: .nvidiaSmi) : nil
-                }
+                // 1 MHz to 100 GHz; anything else is not a memory clock
+                memoryClockMHz: clock.value.flatMap(Double.init).flatMap { ($0 >= 1 && $0 <= 100_000) ? Int($0) : nil }
+                    .map { Fact($0, source: .nvidiaSmi) }
                     ?? .missing(.nvidiaSmi, clock.value == nil ? clock.status : .error, clock.detail),
                 migEnabled: mig.value?.lowercased() == "enabled")
         }
@@ -158,9 +159,10 @@ public enum NvidiaSmi {
                 let device =
                     Int(words[3].trimmingCharacters(in: CharacterSet(charactersIn: ":"))) ?? out[g, default: []].count
                 let uuid = line.range(of: "UUID: ").map { String(line[$0.upperBound...].prefix { $0 != ")" }) }
+                // "3g.40gb": 40 GB; a size that is not a number from 0 to 2 TB is no size
                 let gb = profile.split(separator: ".").last.flatMap {
                     Double($0.lowercased().replacingOccurrences(of: "gb", with: ""))
-                }
+                }.flatMap { $0 > 0 && $0 <= 2048 ? $0 : nil }
                 let memory: Fact<ByteCount> =
                     gb.map { Fact(.gb($0), source: .nvidiaSmi, status: .ok, detail: "from the profile name") }
                     ?? .missing(.nvidiaSmi, .error, "profile \(profile) names no memory size")
@@ -195,30 +197,52 @@ public enum NvidiaSmi {
         public var driver: Fact<String>
     }
 
-    /// Rows of the core query. Memory is in MiB.
+    /// The most GPUs one machine's nvidia-smi is read for (an HGX board has 8, the largest NVLink
+    /// domains 72); rows beyond are left out with a warning.
+    public static let maxRows = 256
+    /// 2 TiB in MiB: eight times the largest GPU memory of 2026 (B300, 288 GB).
+    static let plausibleMiB = 0.0...2_097_152.0
+
+    /// Rows of the core query. Memory is in MiB; a value outside 0 to 2 TiB, a row without a
+    /// name and an index seen before are not taken as a GPU.
     public static func parseCore(_ csv: String) -> [Row] {
         var rows: [Row] = []
+        var seen: Set<Int> = []
         for line in csv.split(whereSeparator: \.isNewline) {
             let cols = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            guard cols.count >= coreFields.count, let index = Int(cols[0].trimmingCharacters(in: .whitespaces)) else {
+            guard cols.count >= coreFields.count, let index = Int(cols[0].trimmingCharacters(in: .whitespaces)),
+                index >= 0, field(cols[1]).value != nil, !seen.contains(index)
+            else {
                 continue
             }
-            func mib(_ s: String) -> Fact<ByteCount> {
+            seen.insert(index)
+            func mib(_ s: String, least: Double = 0) -> Fact<ByteCount> {
                 let f = field(s)
                 guard let v = f.value else { return .missing(.nvidiaSmi, f.status, f.detail) }
-                guard let n = Double(v) else { return .missing(.nvidiaSmi, .error, "unreadable value \(v)") }
+                guard let n = Double(v), n.isFinite else {
+                    return .missing(.nvidiaSmi, .error, "unreadable value \(v.prefix(40))")
+                }
+                guard n >= least, plausibleMiB.contains(n) else {
+                    return .missing(.nvidiaSmi, .error, "\(v.prefix(40)) MiB is outside \(Int(least)) MiB to 2 TiB")
+                }
                 return Fact(.mib(n), source: .nvidiaSmi)
             }
             func text(_ s: String) -> Fact<String> {
                 let f = field(s)
                 return f.value.map { Fact($0, source: .nvidiaSmi) } ?? .missing(.nvidiaSmi, f.status, f.detail)
             }
-            let total = mib(cols[4])
+            let total = mib(cols[4], least: 1)
             let used = mib(cols[5])
             var free = mib(cols[6])
             // [N/A] free memory: total minus used. An error stays an error (the GPU may be unwell).
             if free.value == nil, free.status == .notSupported, let t = total.value, let u = used.value {
-                free = Fact(t - u, source: .nvidiaSmi, detail: "memory.free unreported; total minus used")
+                free =
+                    u <= t
+                    ? Fact(t - u, source: .nvidiaSmi, detail: "memory.free unreported; total minus used")
+                    : .missing(.nvidiaSmi, .error, "memory.free unreported and memory.used exceeds memory.total")
+            }
+            if let f = free.value, let t = total.value, f > t {
+                free = .missing(.nvidiaSmi, .error, "memory.free \(f) exceeds memory.total \(t)")
             }
             rows.append(
                 Row(
@@ -279,9 +303,12 @@ public enum NvidiaSmi {
             default:
                 return ProbeOutcome(
                     probe: "nvidia-smi", status: .error,
-                    detail:
-                        "failed with exit \(code): \(r.stderr.split(whereSeparator: \.isNewline).first.map(String.init) ?? "")"
-                )
+                    // nvidia-smi writes most of its reasons ("Failed to initialize NVML: …") on stdout
+                    detail: "failed with exit \(code): "
+                        + String(
+                            ([r.stderr, r.stdout].lazy.compactMap {
+                                $0.split(whereSeparator: \.isNewline).first.map(String.init)
+                            }.first ?? "no reason given").prefix(200)))
             }
         }
     }

@@ -40,6 +40,18 @@ public struct Endpoint: ChatService {
         return baseURL.hasSuffix("/v1") ? baseURL + "/chat/completions" : baseURL + "/v1/chat/completions"
     }
 
+    /// Why `url` cannot be an endpoint (one sentence), or nil: an http(s) URL with a host.
+    public static func problem(with url: String) -> String? {
+        guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+            return "--endpoint \(url.prefix(200)) is not an http(s) URL; use e.g. http://127.0.0.1:8080"
+        }
+        guard url.count <= 2048, let u = URL(string: url), let host = u.host, !host.isEmpty else {
+            return
+                "--endpoint \(url.prefix(200)) is not a well-formed URL; use e.g. http://127.0.0.1:8080 or http://[::1]:8080"
+        }
+        return nil
+    }
+
     /// A failure with one sentence for the user.
     public struct Failure: Error, Sendable, Equatable { public var sentence: String }
 
@@ -89,12 +101,9 @@ public struct Endpoint: ChatService {
         }
         var times: [Double] = []
         var timing = StreamTiming(firstTokenSeconds: 0, tokenTimes: [])
-        var buffer = ""
-        for (t, chunk) in r.chunks {
-            buffer += chunk
-            while let nl = buffer.firstIndex(of: "\n") {
-                let line = buffer[..<nl].trimmingCharacters(in: .whitespaces)
-                buffer.removeSubrange(...nl)
+        for (t, raw) in r.lines() {
+            do {
+                let line = raw.trimmingCharacters(in: .whitespaces)
                 guard line.hasPrefix("data:") else { continue }
                 let payload = line.dropFirst(5).trimmingCharacters(in: .whitespaces)
                 if payload == "[DONE]" { continue }
@@ -103,12 +112,12 @@ public struct Endpoint: ChatService {
                         sentence: "\(chatURL) streamed a line that is not JSON: \(Self.snippet(String(payload)))")
                 }
                 if let usage = obj["usage"] as? [String: Any] {
-                    timing.promptTokens = usage["prompt_tokens"] as? Int
-                    timing.completionTokens = usage["completion_tokens"] as? Int
+                    timing.promptTokens = Self.tokens(usage["prompt_tokens"])
+                    timing.completionTokens = Self.tokens(usage["completion_tokens"])
                 }
                 if let tm = obj["timings"] as? [String: Any] {
-                    timing.serverPrefillTokensPerSecond = tm["prompt_per_second"] as? Double
-                    timing.serverDecodeTokensPerSecond = tm["predicted_per_second"] as? Double
+                    timing.serverPrefillTokensPerSecond = Self.speed(tm["prompt_per_second"])
+                    timing.serverDecodeTokensPerSecond = Self.speed(tm["predicted_per_second"])
                 }
                 let choices = obj["choices"] as? [[String: Any]] ?? []
                 let delta = choices.first?["delta"] as? [String: Any]
@@ -124,19 +133,54 @@ public struct Endpoint: ChatService {
         return timing
     }
 
+    /// 32 MiB: the most one reply may send (an agent turn's reply is a few hundred KB).
+    static let maxReplyBytes = 32 << 20
+
     struct Response {
-        var chunks: [(Double, String)]
+        var chunks: [(Double, [UInt8])]
         var exit: Int32
         func reply() -> (Int, String) {
             // curl -w appends "\n<status>" after the body.
-            let all = chunks.map(\.1).joined()
-            guard let nl = all.lastIndex(of: "\n"),
-                let status = Int(all[all.index(after: nl)...].trimmingCharacters(in: .whitespacesAndNewlines))
+            let all = chunks.flatMap(\.1)
+            guard let nl = all.lastIndex(of: UInt8(ascii: "\n")),
+                let status = Int(
+                    String(decoding: all[(nl + 1)...], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
             else {
-                return (0, all)
+                return (0, String(decoding: all, as: UTF8.self))
             }
-            return (status, String(all[..<nl]))
+            return (status, String(decoding: all[..<nl], as: UTF8.self))
         }
+
+        /// The body's lines with the time their last byte arrived, split on bytes (a 300 MB line
+        /// costs one pass, not one per character).
+        func lines() -> [(Double, Substring)] {
+            var out: [(Double, Substring)] = []
+            var pending: [UInt8] = []
+            for (t, bytes) in chunks {
+                var from = 0
+                while let nl = bytes[from...].firstIndex(of: UInt8(ascii: "\n")) {
+                    pending += bytes[from..<nl]
+                    out.append((t, Substring(String(decoding: pending, as: UTF8.self))))
+                    pending.removeAll(keepingCapacity: true)
+                    from = nl + 1
+                }
+                pending += bytes[from...]
+            }
+            return out  // what follows the last newline is curl's status code
+        }
+    }
+
+    /// A token count from a server: 0 to a billion, else not taken.
+    static func tokens(_ v: Any?) -> Int? {
+        guard let n = v as? NSNumber else { return nil }
+        let d = n.doubleValue
+        return d.isFinite && d >= 0 && d <= 1e9 && d == d.rounded() ? Int(d) : nil
+    }
+
+    /// A speed from a server's timings: a token per 1,000 s to ten million tokens/s, else not taken.
+    static func speed(_ v: Any?) -> Double? {
+        guard let d = (v as? NSNumber)?.doubleValue, d.isFinite, d >= 1e-3, d <= 1e7 else { return nil }
+        return d
     }
 
     func post(_ body: [String: Any], stream: Bool) async throws -> Response {
@@ -153,22 +197,37 @@ public struct Endpoint: ChatService {
             args = ["-H", "Authorization: Bearer \(key)"] + args
         }
         let start = ContinuousClock.now
-        let chunks: [(Double, String)]
+        let chunks: [(Double, [UInt8])]
         let status: TerminationStatus
         do {
             let result = try await Subprocess.run(
                 .name("curl"), arguments: Arguments(args), input: .none, output: .sequence, error: .discarded
-            ) { execution in
-                var chunks: [(Double, String)] = []
+            ) { execution -> [(Double, [UInt8])]? in
+                var chunks: [(Double, [UInt8])] = []
+                var total = 0
                 for try await chunk in execution.standardOutput {
-                    let s = chunk.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+                    let bytes = chunk.withUnsafeBytes { Array($0) }
+                    total += bytes.count
+                    if total > Self.maxReplyBytes {
+                        // An endless stream: stop reading and stop curl, instead of growing without end.
+                        try? execution.send(signal: .kill)
+                        return nil
+                    }
                     let d = ContinuousClock.now - start
-                    chunks.append((Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18, s))
+                    chunks.append((Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18, bytes))
                 }
                 return chunks
             }
-            chunks = result.closureResult
+            guard let read = result.closureResult else {
+                throw Failure(
+                    sentence:
+                        "\(chatURL) sent more than \(Self.maxReplyBytes >> 20) MiB for one reply (a chat reply is a few hundred KB); the server may be stuck in a loop"
+                )
+            }
+            chunks = read
             status = result.terminationStatus
+        } catch let f as Failure {
+            throw f
         } catch {
             throw Failure(
                 sentence: "cannot run curl to reach \(chatURL) (\(error)); install it with `apt-get install curl`")
@@ -243,6 +302,9 @@ public enum AgentRunner {
         final answer and no tool call.
         """
 
+    /// Tool calls one reply may ask for (models call a handful at once).
+    static let maxCallsPerTurn = 32
+
     public static func run(
         _ task: AgentTask, runIndex: Int, endpoint: any ChatService, maxTurns: Int? = nil, maxTokens: Int = 2048
     ) async -> AgentRun {
@@ -273,8 +335,8 @@ public enum AgentRunner {
                 break
             }
             if let usage = reply["usage"] as? [String: Any] {
-                tokensIn += usage["prompt_tokens"] as? Int ?? 0
-                tokensOut += usage["completion_tokens"] as? Int ?? 0
+                tokensIn += Endpoint.tokens(usage["prompt_tokens"]) ?? 0
+                tokensOut += Endpoint.tokens(usage["completion_tokens"]) ?? 0
             }
             guard let message = (reply["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any] else {
                 stop = "endpoint: the reply has no choices[0].message"
@@ -288,6 +350,13 @@ public enum AgentRunner {
             if calls.isEmpty {
                 finalAnswer = content
                 stop = "answered"
+                break
+            }
+            // A storm of calls is the model failing the task, not work to do: a turn runs at most
+            // `maxCallsPerTurn` of them.
+            if calls.count > maxCallsPerTurn {
+                invalid += calls.count
+                stop = "the model asked for \(calls.count) tool calls in one reply; fit runs at most \(maxCallsPerTurn)"
                 break
             }
             for (i, call) in calls.enumerated() {
