@@ -19,6 +19,12 @@ let package = Package(
         // The executable: `@main` and nothing else.
         .executableTarget(name: "fit", dependencies: ["FitCLI"]),
 
+        // Fuzz targets, one per parser of untrusted input (scripts/fuzz.sh builds them with
+        // libFuzzer; an ordinary build replays saved inputs).
+        .executableTarget(
+            name: "fit-fuzz", dependencies: ["FitCore", "FitCatalog", "FitProbe"],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+
         // Commands, rendering, exit codes.
         .target(
             name: "FitCLI",

@@ -10,7 +10,9 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract:
             "Measure this machine, a runtime and a model's agent work; check fit's predictions and keep the results.",
-        subcommands: [BenchHardwareCommand.self, BenchRuntimeCommand.self, BenchAgentCommand.self])
+        subcommands: [
+            BenchHardwareCommand.self, BenchRuntimeCommand.self, BenchAgentCommand.self, BenchCalibrationCommand.self,
+        ])
 }
 
 func isoNow() -> String { ISO8601DateFormatter().string(from: Date()) }
@@ -119,6 +121,12 @@ struct BenchRuntimeCommand: AsyncParsableCommand {
             promptTokens: prompt, generatedTokens: gen, prefillTokensPerSecond: nil, decodeTokensPerSecond: nil,
             predictedPrefillTokensPerSecond: prediction.prefill, predictedDecodeTokensPerSecond: prediction.decode,
             placement: prediction.placement.rawValue)
+        // A machine busy with something else measures that, not this model: kept, not trusted.
+        let cores = machine.cpu.logicalCores.value ?? 1
+        if let load = LoadAverage.oneMinute(), load > Double(cores) * 0.75 {
+            measured.untrusted =
+                "the machine was busy before the run (load \(NumberText.format(load, digits: 1)) on \(cores) threads)"
+        }
         if let endpoint {
             if let problem = Endpoint.problem(with: endpoint) { throw FitError.usage(problem) }
             guard (1...3600).contains(timeout) else {
@@ -148,7 +156,7 @@ struct BenchRuntimeCommand: AsyncParsableCommand {
             // A synthetic model is read into memory (no mmap): mapped holes would read one shared zero page.
             let r = await SubprocessRunner().run(
                 tool,
-                ["-m", path, "-p", String(prompt), "-n", String(gen), "-r", "2", "-t", String(n), "-o", "json"]
+                ["-m", path, "-p", String(prompt), "-n", String(gen), "-r", "3", "-t", String(n), "-o", "json"]
                     + (synthetic != nil ? ["--load-mode", "none"] : []),
                 timeout: .seconds(600))
             guard case .exited(0) = r.ending else {
@@ -162,8 +170,19 @@ struct BenchRuntimeCommand: AsyncParsableCommand {
                     sentence: "llama-bench printed no JSON results for \(path); run it by hand to see why", exitCode: 1)
             }
             measured.runtime = "llama-bench (\(n) threads)" + (synthetic != nil ? ", synthetic GGUF of \(model)" : "")
-            measured.prefillTokensPerSecond = rows.first { $0.prompt > 0 && $0.gen == 0 }?.tokensPerSecond
-            measured.decodeTokensPerSecond = rows.first { $0.gen > 0 && $0.prompt == 0 }?.tokensPerSecond
+            let pp = rows.first { $0.prompt > 0 && $0.gen == 0 }
+            let tg = rows.first { $0.gen > 0 && $0.prompt == 0 }
+            measured.prefillTokensPerSecond = pp?.tokensPerSecond
+            measured.decodeTokensPerSecond = tg?.tokensPerSecond
+            // Three repeats: a spread beyond 10% means something else was running.
+            for (what, row) in [("prefill", pp), ("decode", tg)] {
+                if let row, row.tokensPerSecond > 0, row.spread > MachineCalibration.maxSpread,
+                    measured.untrusted == nil
+                {
+                    measured.untrusted =
+                        "llama-bench's three \(what) repeats spread by \(Int((row.spread * 100).rounded()))% (more than \(Int(MachineCalibration.maxSpread * 100))%)"
+                }
+            }
         }
         // A runtime that reports no real speed (zero, negative, infinite) is not kept as a measurement.
         for (what, value) in [("prefill", measured.prefillTokensPerSecond), ("decode", measured.decodeTokensPerSecond)]
@@ -189,8 +208,18 @@ struct BenchRuntimeCommand: AsyncParsableCommand {
                     "decode", unit: "t/s", measured: m, predicted: p, placement: measured.placement,
                     hostMeasured: host.measured))
         }
-        let calibration = MachineCalibration.from(measured)
-        if let calibration { try store.set(calibration: calibration, machine: machine.benchKey) }
+        // The correction is the median of this machine's newest trusted runs, never one run alone.
+        var calibration: MachineCalibration?
+        if measured.untrusted == nil, let placement = measured.placement {
+            calibration = MachineCalibration.robust(
+                try store.runtime(machine: machine.benchKey), placement: placement,
+                since: try store.calibrationReset(machine: machine.benchKey))
+            if let calibration {
+                try store.set(calibration: calibration, machine: machine.benchKey)
+            } else {
+                try store.clearCalibration(machine: machine.benchKey, placement: placement)
+            }
+        }
         if output.json {
             try printJSON(RuntimeBenchReport(measurement: measured, checks: checks, recalibrated: calibration))
         } else {
@@ -202,9 +231,12 @@ struct BenchRuntimeCommand: AsyncParsableCommand {
             )
             for c in checks { print("  " + c.sentence) }
             if checks.isEmpty { print("  fit has no prediction for this placement to check (\(prediction.note))") }
-            if let c = calibration {
+            if let why = measured.untrusted {
+                print("  Kept, but not used to recalibrate: \(why). Measure again on a quiet machine.")
+            } else if let c = calibration {
+                let basis = (c.runs ?? 1) > 1 ? " (the median of the last \(c.runs ?? 1) runs)" : ""
                 print(
-                    "  Recalibrated this machine (\(c.placement)): decode x\(NumberText.format(c.decodeFactor, digits: 2)), prefill x\(NumberText.format(c.prefillFactor, digits: 2)); fit choose uses it from now on."
+                    "  Recalibrated this machine (\(c.placement))\(basis): decode x\(NumberText.format(c.decodeFactor, digits: 2)), prefill x\(NumberText.format(c.prefillFactor, digits: 2)); fit choose uses it from now on."
                 )
             }
         }
@@ -357,6 +389,8 @@ enum LlamaBenchOutput {
         var prompt: Int
         var gen: Int
         var tokensPerSecond: Double
+        /// Standard deviation over the mean of the repeats.
+        var spread: Double = 0
     }
     static func parse(_ text: String) -> [Row]? {
         guard let start = text.firstIndex(of: "["), let data = String(text[start...]).data(using: .utf8),
@@ -364,7 +398,10 @@ enum LlamaBenchOutput {
         else { return nil }
         return rows.compactMap { r in
             guard let ts = r["avg_ts"] as? Double else { return nil }
-            return Row(prompt: r["n_prompt"] as? Int ?? 0, gen: r["n_gen"] as? Int ?? 0, tokensPerSecond: ts)
+            let sd = r["stddev_ts"] as? Double ?? 0
+            return Row(
+                prompt: r["n_prompt"] as? Int ?? 0, gen: r["n_gen"] as? Int ?? 0, tokensPerSecond: ts,
+                spread: ts > 0 && sd.isFinite ? sd / ts : 0)
         }
     }
 }
@@ -627,4 +664,65 @@ struct HardwareBenchReport: Encodable {
     var measurement: HardwareMeasurement
     var theoreticalBandwidthGBs: Double?
     var machine: String
+}
+
+/// `fit bench calibration`: this machine's corrections to the estimator, and a way to start over.
+struct BenchCalibrationCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "calibration",
+        abstract:
+            "List this machine's speed corrections (from `fit bench runtime`), or forget them with --reset; the measurements are kept."
+    )
+
+    @Flag(name: .long, help: "Forget the corrections; the next `fit bench runtime` runs start them again.")
+    var reset = false
+
+    @OptionGroup var machineOptions: MachineOptions
+    @OptionGroup var catalogOptions: CatalogOptions
+    @OptionGroup var output: OutputOptions
+
+    struct Listing: Encodable {
+        var machine: String
+        var corrections: [MachineCalibration]
+        var measurements: Int
+        var untrusted: Int
+        var resetAt: String?
+    }
+
+    func run() async throws {
+        let catalog = try catalogOptions.load()
+        let machine = try await machineOptions.load(catalog: catalog).benchKey
+        if reset {
+            let store = try openUserStore()
+            let n = try store.resetCalibration(machine: machine, at: isoNow())
+            print(
+                n == 0
+                    ? "This machine had no corrections; the next `fit bench runtime` runs start them."
+                    : "Forgot \(n) correction\(n == 1 ? "" : "s") of this machine; the measurements are kept, and the next `fit bench runtime` runs start the corrections again."
+            )
+            return
+        }
+        let store = readUserStore()
+        let corrections = (try? store?.calibration(machine: machine)) ?? []
+        let runs = (try? store?.runtime(machine: machine)) ?? []
+        let listing = Listing(
+            machine: machine, corrections: corrections.sorted { $0.placement < $1.placement },
+            measurements: runs.count, untrusted: runs.filter { $0.untrusted != nil }.count,
+            resetAt: try? store?.calibrationReset(machine: machine))
+        if output.json { return try printJSON(listing) }
+        if corrections.isEmpty {
+            print(
+                "No speed corrections for this machine (\(runs.count) runtime measurements); fit uses its estimates as they are."
+            )
+        }
+        for c in listing.corrections {
+            print(
+                "\(c.placement): decode x\(NumberText.format(c.decodeFactor, digits: 2)), prefill x\(NumberText.format(c.prefillFactor, digits: 2)), the median of \(c.runs ?? 1) run\((c.runs ?? 1) == 1 ? "" : "s"), newest \(c.measuredAt)"
+            )
+        }
+        if listing.untrusted > 0 {
+            print("\(listing.untrusted) of \(runs.count) measurements were taken on a busy machine and are not used.")
+        }
+        if !corrections.isEmpty { print("Forget them with `fit bench calibration --reset`.") }
+    }
 }

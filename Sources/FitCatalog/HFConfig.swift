@@ -32,21 +32,26 @@ public struct HFModel: Sendable {
         var model = try parse(root, path: configPath)
         let index = (configPath.parentFolder as NSString).appendingPathComponent(
             "model.safetensors.index.json")
-        if let d = FileManager.default.contents(atPath: index),
-            let j = (try? JSONSerialization.jsonObject(with: d)) as? [String: Any],
-            let size = (j["metadata"] as? [String: Any])?["total_size"]
-        {
-            let total = try ConfigNumber.integer(size, key: "metadata.total_size", path: index)
-            guard total > 0, total <= 1 << 52 else {
-                throw Failure(
-                    path: index, reason: "`metadata.total_size` is \(total); fit plans 1 byte to 4 PiB of weights")
-            }
-            model.weights = model.weights.scaled(toFileBytes: Int64(total))
+        if let d = FileManager.default.contents(atPath: index), let total = try indexTotalSize(d, path: index) {
+            model.weights = model.weights.scaled(toFileBytes: total)
         } else {
             model.assumptions.append(
                 "no model.safetensors.index.json: weight bytes estimated from the format (\(model.format.name))")
         }
         return model
+    }
+
+    /// `metadata.total_size` of a `model.safetensors.index.json`: nil when the file is not an
+    /// index or does not say; an error when it says something no model weighs.
+    public static func indexTotalSize(_ data: Data, path: String) throws(Failure) -> Int64? {
+        guard let j = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+            let size = (j["metadata"] as? [String: Any])?["total_size"]
+        else { return nil }
+        let total = try ConfigNumber.integer(size, key: "metadata.total_size", path: path)
+        guard total > 0, total <= 1 << 52 else {
+            throw Failure(path: path, reason: "`metadata.total_size` is \(total); fit plans 1 byte to 4 PiB of weights")
+        }
+        return Int64(total)
     }
 
     /// What transformers' config classes supply when config.json leaves a field out (published

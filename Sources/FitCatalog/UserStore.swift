@@ -163,7 +163,34 @@ public struct UserStore: Sendable {
                 t.column("addedAt", .text).notNull()
             }
         }
+        m.registerMigration("v5: calibration resets") { db in
+            // `fit bench calibration --reset`: the correction starts again from measurements after it.
+            try db.create(table: "calibrationReset") { t in
+                t.primaryKey("machine", .text)
+                t.column("at", .text).notNull()
+            }
+        }
         return m
+    }
+
+    /// Forgets this machine's corrections: they are recomputed from measurements taken after now.
+    /// The measurements themselves are kept.
+    public func resetCalibration(machine: String, at date: String) throws -> Int {
+        try db.write { db in
+            let n = try CalibrationRow.filter(Column("machine") == machine).deleteAll(db)
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO calibrationReset (machine, at) VALUES (?, ?)", arguments: [machine, date])
+            return n
+        }
+    }
+
+    /// When this machine's calibration was last reset (nil: never).
+    public func calibrationReset(machine: String) throws -> String? {
+        try db.read { db in
+            guard try db.tableExists("calibrationReset") else { return nil }
+            return try String.fetchOne(
+                db, sql: "SELECT at FROM calibrationReset WHERE machine = ?", arguments: [machine])
+        }
     }
 
     struct FleetRow: Codable, FetchableRecord, PersistableRecord {
@@ -257,6 +284,12 @@ public struct UserStore: Sendable {
     public func set(calibration: MachineCalibration, machine: String) throws {
         try db.write { db in
             try CalibrationRow(machine: machine, placement: calibration.placement, factors: calibration).save(db)
+        }
+    }
+    public func clearCalibration(machine: String, placement: String) throws {
+        try db.write { db in
+            _ = try CalibrationRow.filter(Column("machine") == machine && Column("placement") == placement)
+                .deleteAll(db)
         }
     }
     public func calibration(machine: String) throws -> [MachineCalibration] {

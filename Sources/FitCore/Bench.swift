@@ -55,6 +55,9 @@ public struct RuntimeMeasurement: Codable, Sendable, Equatable {
     public var predictedDecodeTokensPerSecond: Double?
     /// Where the prediction placed the model: fits-on-gpu, partial-offload, ram-only.
     public var placement: String?
+    /// Why this measurement is kept but not used to recalibrate (the machine was busy, the
+    /// repeats spread too far); nil for a trusted one.
+    public var untrusted: String?
 
     public init(
         model: String, quant: String?, runtime: String, measuredAt: String, promptTokens: Int, generatedTokens: Int,
@@ -141,6 +144,45 @@ public struct MachineCalibration: Codable, Sendable, Equatable {
     /// The largest correction fit accepts either way: beyond it, a measurement says more about the
     /// measurement (a wedged server, a timing of zero) than about this machine.
     public static let plausibleFactors = (1.0 / 50)...50.0
+
+    /// Measurements the correction is the median of: the newest of one placement.
+    public static let window = 5
+    /// The repeats of one measurement may spread this much (standard deviation / mean) before it
+    /// is not trusted to recalibrate.
+    public static let maxSpread = 0.10
+
+    /// This machine's correction for a placement: the median, over its newest `window` trusted
+    /// measurements (after `since`, a reset), of measured / predicted, for decode and prefill
+    /// apart. One odd run moves a median of three or more not at all; an absurd ratio is never
+    /// counted. Nil when nothing needs correcting.
+    public static func robust(_ history: [RuntimeMeasurement], placement: String, since: String? = nil)
+        -> MachineCalibration?
+    {
+        let runs = history.filter { m in
+            m.placement == placement && m.untrusted == nil && (since.map { m.measuredAt > $0 } ?? true)
+        }.suffix(window)
+        guard let newest = runs.last else { return nil }
+        func median(_ ratios: [Double]) -> Double {
+            let r = ratios.filter { $0.isFinite && plausibleFactors.contains($0) }.sorted()
+            guard !r.isEmpty else { return 1 }
+            let m = r.count % 2 == 1 ? r[r.count / 2] : (r[r.count / 2 - 1] + r[r.count / 2]) / 2
+            return abs(m - 1) > PredictionCheck.tolerance ? m : 1
+        }
+        func ratio(_ measured: Double?, _ predicted: Double?) -> Double? {
+            guard let measured, let predicted, measured > 0, predicted > 0 else { return nil }
+            return measured / predicted
+        }
+        let d = median(runs.compactMap { ratio($0.decodeTokensPerSecond, $0.predictedDecodeTokensPerSecond) })
+        let p = median(runs.compactMap { ratio($0.prefillTokensPerSecond, $0.predictedPrefillTokensPerSecond) })
+        guard d != 1 || p != 1 else { return nil }
+        var c = MachineCalibration(
+            decodeFactor: d, prefillFactor: p, placement: placement, measuredAt: newest.measuredAt)
+        c.runs = runs.count
+        return c
+    }
+
+    /// How many measurements the factors are the median of (nil: one, from before medians).
+    public var runs: Int?
 
     /// From a runtime measurement: only the predictions that missed by more than the tolerance are
     /// corrected, and only by a plausible factor (an absurd one is ignored, never stored).

@@ -313,3 +313,13 @@ public enum NvidiaSmi {
         }
     }
 }
+
+/// The one-minute load average (`/proc/loadavg`, `getloadavg` elsewhere): how busy the machine
+/// was before a measurement.
+public enum LoadAverage {
+    public static func oneMinute() -> Double? {
+        var loads = [0.0, 0.0, 0.0]
+        guard getloadavg(&loads, 3) >= 1, loads[0].isFinite, loads[0] >= 0 else { return nil }
+        return loads[0]
+    }
+}

@@ -259,4 +259,35 @@ struct HostileCampaignTests {
         m[key] = value
         return m
     }
+
+    @Test(
+        "`fit bench calibration` lists this machine's corrections and the busy runs; --reset forgets them, keeps the runs"
+    )
+    func calibrationListAndReset() async throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("fit-calib-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: data) }
+        let machine = try JSONDecoder().decode(
+            MachineDescription.self, from: Data(contentsOf: URL(fileURLWithPath: vmMachine)))
+        let store = try UserStore.open(at: data.appendingPathComponent("user.sqlite").path)
+        var busy = RuntimeMeasurement(
+            model: "m.gguf", quant: "Q4_K_M", runtime: "llama-bench", measuredAt: "2026-12-01T00:00:00Z",
+            promptTokens: 512, generatedTokens: 64, prefillTokensPerSecond: 100, decodeTokensPerSecond: 5,
+            predictedPrefillTokensPerSecond: 200, predictedDecodeTokensPerSecond: 10, placement: "ram-only")
+        busy.untrusted = "the machine was busy before the run (load 3.9 on 2 threads)"
+        try store.add(runtime: busy, machine: machine.benchKey)
+        try store.set(
+            calibration: MachineCalibration(
+                decodeFactor: 0.5, prefillFactor: 0.8, placement: "ram-only", measuredAt: "2026-12-01T00:00:00Z"),
+            machine: machine.benchKey)
+        let env = ["FIT_DATA_DIR": data.path]
+        let list = try await Fit.run(["bench", "calibration", "--machine", vmMachine], env: env)
+        #expect(list.code == 0, "\(list.stderr)")
+        #expect(list.stdout.contains("ram-only: decode x0.50, prefill x0.80"), "\(list.stdout)")
+        #expect(list.stdout.contains("1 of 1 measurements were taken on a busy machine"))
+        let reset = try await Fit.run(["bench", "calibration", "--reset", "--machine", vmMachine], env: env)
+        #expect(reset.code == 0 && reset.stdout.contains("Forgot 1 correction"), "\(reset.stderr)")
+        let after = try await Fit.run(["bench", "calibration", "--json", "--machine", vmMachine], env: env)
+        let j = try await after.json()
+        #expect((j["corrections"] as? [Any])?.isEmpty == true && j["measurements"] as? Int == 1)
+    }
 }

@@ -94,7 +94,12 @@ public struct Endpoint: ChatService {
             "stream_options": ["include_usage": true],
             "messages": [["role": "user", "content": prompt]],
         ]
-        let r = try await post(body, stream: true)
+        return try timing(of: try await post(body, stream: true))
+    }
+
+    /// The timing of one streamed reply: what curl received, with when each chunk arrived.
+    /// (Public for the fuzz target: the bytes are whatever the server sent.)
+    public func timing(of r: Response) throws -> StreamTiming {
         let (status, text) = r.reply()
         guard (200..<300).contains(status) else {
             throw Failure(sentence: "\(chatURL) answered HTTP \(status): \(Self.snippet(text))")
@@ -136,10 +141,14 @@ public struct Endpoint: ChatService {
     /// 32 MiB: the most one reply may send (an agent turn's reply is a few hundred KB).
     static let maxReplyBytes = 32 << 20
 
-    struct Response {
-        var chunks: [(Double, [UInt8])]
-        var exit: Int32
-        func reply() -> (Int, String) {
+    public struct Response: Sendable {
+        public var chunks: [(Double, [UInt8])]
+        public var exit: Int32
+        public init(chunks: [(Double, [UInt8])], exit: Int32) {
+            self.chunks = chunks
+            self.exit = exit
+        }
+        public func reply() -> (Int, String) {
             // curl -w appends "\n<status>" after the body.
             let all = chunks.flatMap(\.1)
             guard let nl = all.lastIndex(of: UInt8(ascii: "\n")),
