@@ -26,4 +26,7 @@ passed=$(grep -Eo 'Test run with [0-9]+ tests?' "$log" | grep -Eo '[0-9]+' | tai
 failed=$(grep -Eo 'with [0-9]+ (issues?|failures?)' "$log" | grep -Eo '[0-9]+' | tail -1)
 if [ "$status" = 0 ]; then failed=0; fi
 echo "tests: ${passed:-0} passed, ${failed:-1} failed"
-exit "$status"
+[ "$status" = 0 ] || exit "$status"
+# A short run of every fuzz target (libFuzzer, AddressSanitizer): the campaign's seeds and a few
+# seconds of mutations each; scripts/fuzz.sh SECONDS runs them longer.
+scripts/fuzz.sh "${FIT_FUZZ_SECONDS:-5}"

@@ -97,11 +97,13 @@ struct BenchEndToEndTests {
         let checks = j["checks"] as? [[String: Any]] ?? []
         #expect(checks.count == 2)
         #expect(checks.allSatisfy { ($0["sentence"] as? String ?? "").contains("measured vs") })
-        // A miss beyond 25% names a likely cause and recalibrates this machine.
+        // A miss beyond 25% names a likely cause and recalibrates this machine, unless the run was
+        // taken on a busy machine (a loaded CI runner): then it is kept, flagged, and not used.
         for c in checks where abs(c["error"] as? Double ?? 0) > 0.25 {
             #expect(c["likelyCause"] is String)
-            #expect(j["recalibrated"] is [String: Any])
+            #expect(j["recalibrated"] is [String: Any] || m["untrusted"] is String)
         }
+        if let why = m["untrusted"] as? String { #expect(j["recalibrated"] == nil, "\(why)") }
     }
 
     @Test("fit bench runtime of a catalog model not on disk: a synthetic GGUF of its shape, measured and deleted")
