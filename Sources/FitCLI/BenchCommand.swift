@@ -50,19 +50,24 @@ struct BenchRuntimeCommand: AsyncParsableCommand {
         help: ArgumentHelp("The model's name at the endpoint (default: the file's name).", valueName: "name"))
     var servedName: String?
 
-    @Option(name: .long, help: ArgumentHelp("Prompt tokens for the prefill measurement (default 512).", valueName: "n"))
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: ArgumentHelp("Prompt tokens for the prefill measurement (default 512).", valueName: "n"))
     var prompt: Int = 512
 
     @Option(
-        name: .long,
+        name: .long, parsing: .unconditional,
         help: ArgumentHelp("Seconds the endpoint has to answer each request (default 120).", valueName: "s"))
     var timeout: Int = 120
 
     @Option(
-        name: .long, help: ArgumentHelp("Tokens to generate for the decode measurement (default 64).", valueName: "n"))
+        name: .long, parsing: .unconditional,
+        help: ArgumentHelp("Tokens to generate for the decode measurement (default 64).", valueName: "n"))
     var gen: Int = 64
 
-    @Option(name: .long, help: ArgumentHelp("CPU threads for llama-bench (default: physical cores).", valueName: "n"))
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: ArgumentHelp("CPU threads for llama-bench (default: physical cores).", valueName: "n"))
     var threads: Int?
 
     @Option(
@@ -423,10 +428,12 @@ struct BenchAgentCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("basic, intermediate, advanced, or all.", valueName: "tier"))
     var tier: String
 
-    @Option(name: .long, help: ArgumentHelp("Runs per task (default 3).", valueName: "n"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Runs per task (default 3).", valueName: "n"))
     var runs: Int = 3
 
-    @Option(name: .long, help: ArgumentHelp("Only these task ids (comma-separated).", valueName: "ids"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Only these task ids (comma-separated).", valueName: "ids"))
     var tasks: String?
 
     @Option(
@@ -435,17 +442,17 @@ struct BenchAgentCommand: AsyncParsableCommand {
     var servedName: String?
 
     @Option(
-        name: .customLong("max-turns"),
+        name: .customLong("max-turns"), parsing: .unconditional,
         help: ArgumentHelp("Turn limit per task (default: the task's own, 10).", valueName: "n"))
     var maxTurns: Int?
 
     @Option(
-        name: .customLong("max-tokens"),
+        name: .customLong("max-tokens"), parsing: .unconditional,
         help: ArgumentHelp("Most tokens per reply (default 1024): a model that loops is cut off.", valueName: "n"))
     var maxTokens: Int = 1024
 
     @Option(
-        name: .long,
+        name: .long, parsing: .unconditional,
         help: ArgumentHelp("Seconds per request before the run counts as failed (default 120).", valueName: "s"))
     var timeout: Int = 120
 
@@ -574,7 +581,9 @@ struct BenchHardwareCommand: AsyncParsableCommand {
             "Size the synthetic decode pass like this catalog model's weights (default: 1 GiB).", valueName: "model"))
     var model: String?
 
-    @Option(name: .long, help: ArgumentHelp("Threads (default: every logical core).", valueName: "n"))
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: ArgumentHelp("Threads (default: every logical core).", valueName: "n"))
     var threads: Int?
 
     @OptionGroup var machineOptions: MachineOptions

@@ -328,6 +328,13 @@ struct CatalogCommand: AsyncParsableCommand {
         @OptionGroup var catalogOptions: CatalogOptions
 
         func run() async throws {
+            if let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? Int,
+                size > CatalogLoader.maxFileBytes
+            {
+                throw FitError.usage(
+                    "\(file) is \(ByteCount(Int64(size))); a catalog file may be at most \(ByteCount(Int64(CatalogLoader.maxFileBytes))) (split it)"
+                )
+            }
             guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8)
             else {
                 throw FitError.usage("\(file) cannot be read as UTF-8 text")

@@ -16,7 +16,9 @@ struct ChooseCommand: AsyncParsableCommand {
             interval; local models must fit at the tier's context and be fast enough for it.
             """)
 
-    @Option(name: .long, help: ArgumentHelp("The work: basic, intermediate or advanced.", valueName: "tier"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("The work: basic, intermediate or advanced.", valueName: "tier"))
     var tier: String
 
     @Flag(
@@ -40,7 +42,7 @@ struct ChooseCommand: AsyncParsableCommand {
     var model: [String] = []
 
     @Option(
-        name: .long,
+        name: .long, parsing: .unconditional,
         help: ArgumentHelp("Candidates to show in the table (default 12; --json lists all).", valueName: "n"))
     var top: Int = 12
 

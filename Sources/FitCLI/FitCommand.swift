@@ -59,7 +59,11 @@ public struct FitCommand: AsyncParsableCommand {
 
     static func printError(_ line: String) {
         // One line, whatever a file or a server put in the message.
-        let safe = TerminalText.safe(line).replacingOccurrences(of: "\n", with: "\\n")
+        var safe = TerminalText.safe(line).replacingOccurrences(of: "\n", with: "\\n")
+        // A 100,000-character argument is not echoed whole.
+        if safe.count > 1000 {
+            safe = String(safe.prefix(600)) + " [\(safe.count - 800) characters left out] " + String(safe.suffix(200))
+        }
         FileHandle.standardError.write(Data(("fit: " + safe + "\n").utf8))
     }
 }

@@ -26,7 +26,7 @@ struct ListCommand: AsyncParsableCommand {
     var fits = false
 
     @Option(
-        name: .long,
+        name: .long, parsing: .unconditional,
         help: ArgumentHelp(
             "Rows to show (default 20 on the first screen; all with --all, --best or --csv).", valueName: "n"))
     var limit: Int?

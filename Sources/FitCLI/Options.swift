@@ -258,12 +258,12 @@ struct PlanFlags: ParsableArguments {
     var flashAttn: String = "on"
 
     @Option(
-        name: .long,
+        name: .long, parsing: .unconditional,
         help: ArgumentHelp("Parallel sequences (llama-server -np), each with the full context.", valueName: "n"))
     var parallel: Int = 1
 
     @Option(
-        name: .customLong("n-cpu-moe"),
+        name: .customLong("n-cpu-moe"), parsing: .unconditional,
         help: ArgumentHelp("Keep the routed experts of the first N layers in RAM (MoE models).", valueName: "n"))
     var nCpuMoe: Int?
 

@@ -21,12 +21,12 @@ struct PlanCommand: AsyncParsableCommand {
     var quant: String?
 
     @Option(
-        name: .long,
+        name: .long, parsing: .unconditional,
         help: ArgumentHelp("Prompt length for prefill speed and time to first token (default 512).", valueName: "n"))
     var prompt: Int = 512
 
     @Option(
-        name: .long,
+        name: .long, parsing: .unconditional,
         help: ArgumentHelp(
             "Tokens already in the context for the decode speed (default: the full --ctx).", valueName: "n"))
     var depth: Int?

@@ -61,6 +61,9 @@ public struct CatalogLoader: Sendable {
     }
 
     /// The text files: `models/*.yaml` (required) and `hardware/*.yaml` (optional).
+    /// 8 MiB: what one catalog YAML file may weigh.
+    public static let maxFileBytes = 8 << 20
+
     public func sourceFiles() throws -> [SourceFile] {
         try files(in: "models", required: true) + files(in: "hardware", required: false)
             + files(in: "cloud", required: false) + files(in: "results", required: false)
@@ -79,6 +82,17 @@ public struct CatalogLoader: Sendable {
         }
         return try names.map { name in
             let url = dir.appendingPathComponent(name)
+            // The largest shipped file is 300 KB: a file of many MB is not a catalog someone
+            // wrote, and parsing it would take minutes.
+            if let size = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? Int,
+                size > Self.maxFileBytes
+            {
+                throw CatalogError.unreadable(
+                    path: url.path,
+                    reason:
+                        "it is \(ByteCount(Int64(size))); a catalog file may be at most \(ByteCount(Int64(Self.maxFileBytes))) (split it)"
+                )
+            }
             guard let data = FileManager.default.contents(atPath: url.path) else {
                 throw CatalogError.unreadable(path: url.path, reason: "the file cannot be read")
             }

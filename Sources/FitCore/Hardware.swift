@@ -64,11 +64,15 @@ public struct HardwareRequest: Sendable, Equatable {
         var words = text.split(whereSeparator: \.isWhitespace).map(String.init)
         guard !words.isEmpty else { return nil }
         var count = 1
-        if let first = words.first?.lowercased(), first.hasSuffix("x"), let n = Int(first.dropLast()) {
-            guard (1...64).contains(n) else { return nil }
+        // "2x RTX 3090", "2 x RTX 3090": a count that is digits but out of 1...64 (or beyond Int) is
+        // refused, never read as part of the name.
+        let digits: (String) -> Bool = { !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }
+        if let first = words.first?.lowercased(), first.hasSuffix("x"), digits(String(first.dropLast())) {
+            guard let n = Int(first.dropLast()), (1...64).contains(n) else { return nil }
             count = n
             words.removeFirst()
-        } else if words.count > 1, let n = Int(words[0]), words[1].lowercased() == "x" {
+        } else if words.count > 1, digits(words[0]), words[1].lowercased() == "x" {
+            guard let n = Int(words[0]), (1...64).contains(n) else { return nil }
             count = n
             words.removeFirst(2)
         }
@@ -79,6 +83,10 @@ public struct HardwareRequest: Sendable, Equatable {
             // "128GB" after an SoC name is its RAM; vendors mean binary gigabytes here too.
             memory = last.lowercased().hasSuffix("gib") ? size : .gib(Double(size.bytes) / 1e9)
             words.removeLast()
+        } else if let last = words.last?.lowercased(), words.count > 1, last.hasSuffix("gb") || last.hasSuffix("gib"),
+            let lead = last.first, lead.isNumber || lead == "-" || lead == "+" || lead == "."
+        {
+            return nil  // a memory size that is not one (-5GB, 0GB, 1e400GB): not a hardware name
         }
         guard !words.isEmpty, count >= 1 else { return nil }
         return HardwareRequest(count: count, name: words.joined(separator: " "), memory: memory)

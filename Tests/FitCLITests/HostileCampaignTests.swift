@@ -290,4 +290,18 @@ struct HostileCampaignTests {
         let j = try await after.json()
         #expect((j["corrections"] as? [Any])?.isEmpty == true && j["measurements"] as? Int == 1)
     }
+
+    @Test(
+        "command-line nonsense: a negative count names its range, an absurd --hardware is refused, a huge argument is not echoed whole",
+        arguments: [
+            (["--parallel", "-1"], "--parallel -1 must be between 1 and 256"),
+            (["plan", "qwen3-8b", "--hardware", "99999999999999999999x RTX 3090"], "is not a hardware name"),
+            (["plan", "qwen3-8b", "--hardware", "M4 Max 40-core -5GB"], "is not a hardware name"),
+            (["--ctx", String(repeating: "x", count: 100_000)], "characters left out"),
+        ])
+    func commandLine(args: [String], says: String) async throws {
+        let r = try await Fit.run(args + ["--machine", vmMachine])
+        #expect(r.code == 64 && r.stderr.contains(says), "\(r.stderr.prefix(300))")
+        #expect(r.stderr.count < 1200)
+    }
 }
