@@ -2,7 +2,7 @@
 # Coverage-guided fuzzing of every parser of input fit does not control, with libFuzzer and
 # AddressSanitizer (leak checks on). Each target starts from the fixtures as seeds.
 #   scripts/fuzz.sh [SECONDS] [TARGET...]      default: 30 s for each of the eight targets
-#   FIT_FUZZ_RUNS=N scripts/fuzz.sh 0 gguf     N executions instead of a time limit
+#   FIT_FUZZ_RUNS=N scripts/fuzz.sh S gguf     N executions, or S seconds if sooner (S = 0: no time limit)
 # Prints one line per target (executions, executions/s, corpus size); exits 1 on the first crash
 # or leak, with the input saved under .build/fuzz/artifacts/ (replay it: .build/debug/fit-fuzz TARGET FILE).
 set -euo pipefail
@@ -43,7 +43,11 @@ for t in "${targets[@]}"; do
   i=0
   while read -r f; do cp "$f" "$corpus/seed-$i"; i=$((i + 1)); done < <(seeds "$t")
   limit=(-max_total_time="$secs")
-  [ -n "${FIT_FUZZ_RUNS:-}" ] && limit=(-runs="$FIT_FUZZ_RUNS")
+  # FIT_FUZZ_RUNS=N: stop after N executions (and after SECONDS, when that is not 0)
+  if [ -n "${FIT_FUZZ_RUNS:-}" ]; then
+    limit=(-runs="$FIT_FUZZ_RUNS")
+    [ "$secs" != 0 ] && limit+=(-max_total_time="$secs")
+  fi
   log="$work/$t.log"
   set +e
   FIT_FUZZ_TARGET=$t "$bin" "${limit[@]}" -max_len="$(maxlen "$t")" -timeout=10 -rss_limit_mb=2048 \
