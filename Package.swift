@@ -68,8 +68,9 @@ let package = Package(
         .testTarget(
             name: "FitCatalogTests", dependencies: ["FitCatalog", "FitCore", "FitTestSupport"]),
         .testTarget(
-            name: "FitProbeTests", dependencies: ["FitProbe", "FitCore", .product(name: "Yams", package: "Yams")]),
+            name: "FitProbeTests",
+            dependencies: ["FitProbe", "FitCore", "FitTestSupport", .product(name: "Yams", package: "Yams")]),
         .testTarget(
-            name: "FitCLITests", dependencies: ["FitCLI", "FitCore", "FitCatalog", "FitProbe"]),
+            name: "FitCLITests", dependencies: ["FitCLI", "FitCore", "FitCatalog", "FitProbe", "FitTestSupport"]),
     ]
 )

@@ -81,8 +81,11 @@ struct PlanCommand: AsyncParsableCommand {
                 throw FitError.usage(error.description)
             }
         }
+        // A folder holding config.json, even as a broken link (lstat, not stat): that is an error
+        // about the file, not an unknown model.
         if model.lowercased().hasSuffix("config.json")
-            || FileManager.default.fileExists(atPath: (model as NSString).appendingPathComponent("config.json"))
+            || (try? FileManager.default.attributesOfItem(
+                atPath: (model as NSString).appendingPathComponent("config.json"))) != nil
         {
             if quant != nil {
                 throw FitError.usage("--quant does not apply to config.json: the quantization is what config.json says")

@@ -114,8 +114,12 @@ struct ValidateCommand: AsyncParsableCommand {
                 throw FitError.usage("\(path) cannot be read; run scripts/llamacpp/measure.py or pass --file")
             }
             let v: ValidationFile
-            do { v = try JSONDecoder().decode(ValidationFile.self, from: data) } catch {
-                throw FitError.data("\(path) is not a validation file (\(String(describing: error).prefix(120)))")
+            do { v = try JSONDecoder().decode(ValidationFile.self, from: data) } catch let e as DecodingError {
+                throw FitError.data(
+                    "\(path) is not a validation file (\(MachineOptions.describe(e))); make one with scripts/llamacpp/measure.py"
+                )
+            } catch {
+                throw FitError.data("\(path) is not valid JSON; make one with scripts/llamacpp/measure.py")
             }
             print(Self.render(v, style: output.style), terminator: "")
         }

@@ -9,6 +9,8 @@ public struct HFModel: Sendable {
     public var format: SafetensorsFormat
     public var weights: WeightLayout
     public var assumptions: [String]
+    /// Whether the weight bytes are the safetensors index's `total_size` (else the format's bits).
+    public var weightsFromIndex = false
 
     public struct Failure: Error, CustomStringConvertible, Sendable {
         public var path: String
@@ -24,6 +26,15 @@ public struct HFModel: Sendable {
         }
         let configPath = isDir.boolValue ? (path as NSString).appendingPathComponent("config.json") : path
         guard let data = FileManager.default.contents(atPath: configPath) else {
+            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: configPath),
+                !FileManager.default.fileExists(atPath: configPath)
+            {
+                throw Failure(
+                    path: configPath,
+                    reason:
+                        "a broken link to \(target), which does not exist; download the model again or point at its folder"
+                )
+            }
             throw Failure(path: configPath, reason: "cannot be read")
         }
         guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
@@ -34,6 +45,7 @@ public struct HFModel: Sendable {
             "model.safetensors.index.json")
         if let d = FileManager.default.contents(atPath: index), let total = try indexTotalSize(d, path: index) {
             model.weights = model.weights.scaled(toFileBytes: total)
+            model.weightsFromIndex = true
         } else {
             model.assumptions.append(
                 "no model.safetensors.index.json: weight bytes estimated from the format (\(model.format.name))")
@@ -264,7 +276,8 @@ extension ModelBuild {
             hf.format.name.hasPrefix("MLX")
             ? .mlx(repo: folder.isEmpty ? "." : folder) : .vllm(repo: folder.isEmpty ? "." : folder)
         return ModelBuild(
-            model: entry, label: hf.format.name, origin: .safetensors, work: work, launch: launch,
+            model: entry, label: hf.format.name, origin: hf.weightsFromIndex ? .safetensors : .format, work: work,
+            launch: launch,
             notes: hf.assumptions.map(PlanNote.assumption) + [.llamaCppBuffers], tensors: tensors)
     }
 }

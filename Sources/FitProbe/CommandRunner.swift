@@ -69,34 +69,71 @@ public struct SubprocessRunner: CommandRunner {
         case timedOut
     }
 
-    /// The child's pid once it exists, and whether the deadline has passed: whichever comes second
-    /// kills the child's process group.
+    /// The child's pid once it exists, when it started, and whether its deadline has passed.
+    /// The deadline counts from the moment the tool started, not from the call: on a busy machine
+    /// the task that spawns it can wait for a thread of the cooperative pool, and that wait is
+    /// fit's, not the tool's (a 2-core machine running parallel work once counted `echo` as hung).
     private final class Child: @unchecked Sendable {
         private let lock = NSLock()
         private var pid: pid_t?
+        private var began: ContinuousClock.Instant?
         private var expired = false
+        private var timer: DispatchSourceTimer?
+        let timeout: Duration
+        init(timeout: Duration) { self.timeout = timeout }
+
+        /// Records the child and arms its deadline on a GCD timer, not on Swift's cooperative pool:
+        /// busy tasks elsewhere in the process cannot delay the kill.
         func started(_ p: pid_t) {
+            let t = DispatchSource.makeTimerSource(queue: .global())
+            t.schedule(deadline: .now() + Self.dispatch(timeout))
+            t.setEventHandler { [weak self] in self?.expire() }
             lock.lock()
             pid = p
-            let late = expired
+            began = .now
+            timer = t
             lock.unlock()
-            if late { kill(-p, SIGKILL) }
+            t.resume()
         }
-        /// Kills the tool at the deadline. It counts as timed out only if it was still running
-        /// (or not yet started): a tool that finished whose output is still being read did not time out.
+        /// How long is left of the deadline; nil while the tool has not started.
+        var remaining: Duration? {
+            lock.lock()
+            defer { lock.unlock() }
+            return began.map { timeout - (ContinuousClock.now - $0) }
+        }
+        /// Kills the tool at its deadline. It counts as timed out only if it was still running: a
+        /// tool that finished whose output is still being read did not time out.
         func expire() {
             lock.lock()
             defer { lock.unlock() }
-            guard let p = pid else {
-                expired = true
-                return
-            }
+            guard let p = pid, !expired else { return }
             if kill(-p, SIGKILL) == 0 { expired = true }
+        }
+        /// The tool could not be started in time at all (a spawn that never returned).
+        func abandon() {
+            lock.lock()
+            defer { lock.unlock() }
+            if let p = pid {
+                if kill(-p, SIGKILL) == 0 { expired = true }
+            } else {
+                expired = true
+            }
+        }
+        func finish() {
+            lock.lock()
+            let t = timer
+            timer = nil
+            lock.unlock()
+            t?.cancel()
         }
         var didExpire: Bool {
             lock.lock()
             defer { lock.unlock() }
             return expired
+        }
+        static func dispatch(_ d: Duration) -> DispatchTimeInterval {
+            let ns = Double(d.components.seconds) * 1e9 + Double(d.components.attoseconds) / 1e9
+            return .nanoseconds(Int(min(max(ns, 0), 1e17)))
         }
     }
 
@@ -109,18 +146,8 @@ public struct SubprocessRunner: CommandRunner {
         ]
         let opts = options
         let path = searchPath.joined(separator: ":")  // the child finds the tool where we did
-        let child = Child()
-        // The deadline runs on a GCD timer, not on Swift's cooperative pool: busy tasks elsewhere
-        // in the process cannot delay the kill.
-        let timer = DispatchSource.makeTimerSource(queue: .global())
-        timer.schedule(
-            deadline: .now()
-                + .nanoseconds(
-                    Int(timeout.components.seconds) * 1_000_000_000
-                        + Int(timeout.components.attoseconds / 1_000_000_000)))
-        timer.setEventHandler { child.expire() }
-        timer.resume()
-        defer { timer.cancel() }
+        let child = Child(timeout: timeout)
+        defer { child.finish() }
         do {
             return try await withThrowingTaskGroup(of: Race.self) { group in
                 group.addTask {
@@ -144,11 +171,27 @@ public struct SubprocessRunner: CommandRunner {
                         CommandResult(ending: ending, stdout: r.closureResult.0, stderr: r.closureResult.1))
                 }
                 group.addTask {
+                    // The backstop, for a tool whose pipes stay open after the kill (a grandchild
+                    // that left its process group): the deadline from the tool's start, then a
+                    // second's grace. A tool not yet started after ten deadlines is given up on.
                     try await Task.sleep(for: timeout)
-                    return .timedOut
+                    var waited = 1
+                    while true {
+                        if let left = child.remaining {
+                            if left > .zero { try await Task.sleep(for: left) }
+                            child.expire()
+                            try await Task.sleep(for: .seconds(1))
+                            return .timedOut
+                        }
+                        if waited >= 10 {
+                            child.abandon()
+                            return .timedOut
+                        }
+                        try await Task.sleep(for: timeout)
+                        waited += 1
+                    }
                 }
                 let first = try await group.next() ?? .timedOut
-                if case .timedOut = first { child.expire() }
                 group.cancelAll()
                 if child.didExpire { return CommandResult(ending: .timedOut) }
                 switch first {
@@ -157,7 +200,7 @@ public struct SubprocessRunner: CommandRunner {
                 }
             }
         } catch {
-            child.expire()
+            child.abandon()
             return CommandResult(ending: .failedToStart(String(describing: error)))
         }
     }

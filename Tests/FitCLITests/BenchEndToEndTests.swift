@@ -1,3 +1,4 @@
+import FitTestSupport
 import Foundation
 import Testing
 
@@ -12,12 +13,19 @@ let benchToolsPresent =
 
 /// A llama-server on a free loopback port, stopped when the test ends.
 final class LlamaServer {
-    let process = Process()
+    let process: Process
     let port: Int
     var url: String { "http://127.0.0.1:\(port)" }
 
-    init() throws {
-        port = Int.random(in: 20000...40000)
+    private init(process: Process, port: Int) {
+        self.process = process
+        self.port = port
+    }
+
+    /// Starts the server and waits (asleep, not blocking a pool thread) until it answers /health.
+    static func start() async throws -> LlamaServer {
+        let port = Int.random(in: 20000...40000)
+        let process = Process()
         process.executableURL = URL(fileURLWithPath: llamaBin + "/llama-server")
         process.arguments = [
             "-m", smolGGUF, "--host", "127.0.0.1", "--port", String(port), "-c", "4096", "-t", "2", "-np", "1",
@@ -26,34 +34,20 @@ final class LlamaServer {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
+        let server = LlamaServer(process: process, port: port)
         for _ in 0..<120 {
-            let r = try Fit.curl(["-s", "--max-time", "2", url + "/health"])
-            if r.contains("\"ok\"") { return }
-            Thread.sleep(forTimeInterval: 0.5)
+            let r = try await runChild("/usr/bin/env", ["curl", "-s", "--max-time", "2", server.url + "/health"])
+            if r.stdout.contains("\"ok\"") { return server }
+            try await Task.sleep(for: .milliseconds(500))
         }
-        process.terminate()
         throw CocoaError(
             .fileReadUnknown,
             userInfo: [NSLocalizedDescriptionKey: "llama-server did not become healthy on port \(port)"])
     }
     deinit {
+        // SIGKILL, then reap: the wait is for a process already dying, a few milliseconds.
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-    }
-}
-
-extension Fit {
-    static func curl(_ args: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["curl"] + args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
     }
 }
 
@@ -134,7 +128,7 @@ struct BenchEndToEndTests {
         "fit bench runtime and agent through llama-server's OpenAI endpoint: streamed timing, tool-calling tasks, results kept as evidence"
     )
     func endpoint() async throws {
-        let server = try LlamaServer()
+        let server = try await LlamaServer.start()
         let rt = try await fit([
             "bench", "runtime", smolGGUF, "--endpoint", server.url, "--prompt", "128", "--gen", "16", "--json",
         ])

@@ -305,3 +305,54 @@ struct HostileCampaignTests {
         #expect(r.stderr.count < 1200)
     }
 }
+
+let hfFixtures = packageRoot.appendingPathComponent("Tests/Fixtures/hf")
+
+@Suite("the campaign's smaller findings: the message names the file and what is wrong with it")
+struct CampaignFindingsTests {
+    func folder() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fit-finding-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    @Test("a model folder whose config.json is a broken link says so, not 'unknown model'")
+    func danglingConfig() async throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createSymbolicLink(
+            atPath: dir.appendingPathComponent("config.json").path, withDestinationPath: "../blobs/gone")
+        let r = try await Fit.run(["plan", dir.path, "--machine", vmMachine])
+        #expect(r.code == 64, "\(r.stderr)")
+        #expect(r.stderr.contains("config.json: a broken link to ../blobs/gone, which does not exist"), "\(r.stderr)")
+        #expect(!r.stderr.contains("unknown model"))
+    }
+
+    @Test("without a safetensors index the plan says its weights come from the format, not from the index")
+    func noIndex() async throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.copyItem(
+            at: hfFixtures.appendingPathComponent("llama-3.1-8b-instruct/config.json"),
+            to: dir.appendingPathComponent("config.json"))
+        let r = try await Fit.run(["plan", dir.path, "--machine", vmMachine])
+        #expect(r.code == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("weights from the format's bits per tensor"), "\(r.stdout.prefix(400))")
+        try #"{"metadata": {"total_size": 16060522496}, "weight_map": {}}"#.write(
+            to: dir.appendingPathComponent("model.safetensors.index.json"), atomically: true, encoding: .utf8)
+        let indexed = try await Fit.run(["plan", dir.path, "--machine", vmMachine])
+        #expect(indexed.stdout.contains("weights from the config.json and the safetensors index"), "\(indexed.stderr)")
+    }
+
+    @Test("fit validate memory --file with the wrong JSON names the field, in one line")
+    func validationFile() async throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("m.json")
+        try #"{"llamaCpp": {"version": 3}, "cases": []}"#.write(to: file, atomically: true, encoding: .utf8)
+        let r = try await Fit.run(["validate", "memory", "--file", file.path])
+        #expect(r.code == 65, "\(r.stderr)")
+        #expect(r.stderr.contains("is not a validation file (`llamaCpp.version` is not a string)"), "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1)
+    }
+}

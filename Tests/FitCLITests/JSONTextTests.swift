@@ -1,9 +1,10 @@
+import FitTestSupport
 import Foundation
 import Testing
 
 @testable import FitCLI
 
-@Suite("The hand-written JSON of fit --json")
+@Suite("The hand-written JSON of fit --json", .onWorkerThreads)
 struct JSONTextTests {
     @Test("strings with quotes, backslashes, control characters and non-ASCII round-trip through a JSON parser")
     func escaping() throws {

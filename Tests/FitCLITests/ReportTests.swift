@@ -1,4 +1,5 @@
 import FitCore
+import FitTestSupport
 import Foundation
 import Testing
 
@@ -141,19 +142,14 @@ struct ReportTests {
             #expect(
                 !html.contains("<script") && !html.contains("http://") && !html.contains("src=\"http"),
                 "\(name) is self-contained")
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/chromium")
-            p.arguments = [
-                "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
-                "file://" + samples.appendingPathComponent("\(name).html").path,
-            ]
-            let out = Pipe()
-            p.standardOutput = out
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            let dom = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            #expect(p.terminationStatus == 0, "\(name)")
+            let browser = try await runChild(
+                "/usr/bin/chromium",
+                [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
+                    "file://" + samples.appendingPathComponent("\(name).html").path,
+                ])
+            let dom = browser.stdout
+            #expect(browser.status == 0, "\(name)")
             #expect(dom.contains("<h1>fit report"), "\(name) rendered")
             let charts = ["chart memory", "chart speed", "chart maxctx"].filter { dom.contains("class=\"\($0)\"") }
             let launches =
@@ -266,7 +262,7 @@ struct FleetTests {
     }
 }
 
-@Suite("the accuracy figures the docs cite")
+@Suite("the accuracy figures the docs cite", .onWorkerThreads)
 struct AccuracyFileTests {
     @Test(
         "Reports/validation/accuracy.md is what fit validate prints today: the README and DECISIONS.md quote it, not copies"

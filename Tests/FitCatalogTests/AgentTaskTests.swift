@@ -1,9 +1,10 @@
 import FitCatalog
 import FitCore
+import FitTestSupport
 import Foundation
 import Testing
 
-@Suite("The bundled agent tasks (Catalog/agent-tasks)")
+@Suite("The bundled agent tasks (Catalog/agent-tasks)", .onWorkerThreads)
 struct AgentTaskTests {
     let tasks: [AgentTask]
     init() throws { tasks = try AgentTaskLoader.load(directory: repoCatalog.appendingPathComponent("agent-tasks")) }

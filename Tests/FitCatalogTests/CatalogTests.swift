@@ -8,7 +8,7 @@ import Testing
 let repoCatalog = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("Catalog")
 
-@Suite("The shipped catalog is valid and covers what people run")
+@Suite("The shipped catalog is valid and covers what people run", .onWorkerThreads)
 struct ShippedCatalogTests {
     let models: [CatalogModel]
     init() throws {
@@ -118,7 +118,7 @@ extension ShippedCatalogTests {
     }
 }
 
-@Suite("Bad catalog entries are reported as file: entry: field: problem")
+@Suite("Bad catalog entries are reported as file: entry: field: problem", .onWorkerThreads)
 struct CatalogValidationTests {
     let good = """
         schema: 1
@@ -247,7 +247,7 @@ struct CatalogValidationTests {
     }
 }
 
-@Suite("The SQLite store is derived from the text and cached by content")
+@Suite("The SQLite store is derived from the text and cached by content", .onWorkerThreads)
 struct CatalogStoreTests {
     @Test("models round-trip through an in-memory database")
     func roundTrip() throws {
@@ -310,7 +310,7 @@ struct CatalogStoreTests {
     }
 }
 
-@Suite("The hardware table")
+@Suite("The hardware table", .onWorkerThreads)
 struct HardwareTableTests {
     @Test("every hardware file validates, ids and aliases are unique, every entry has a source")
     func valid() throws {

@@ -1,9 +1,10 @@
 import FitCatalog
 import FitCore
+import FitTestSupport
 import Foundation
 import Testing
 
-@Suite("Cloud models and measured evidence")
+@Suite("Cloud models and measured evidence", .onWorkerThreads)
 struct EvidenceTests {
     let parsed: CatalogLoader.Parsed
     init() throws {

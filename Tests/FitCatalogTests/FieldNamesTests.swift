@@ -1,9 +1,10 @@
 import FitCore
+import FitTestSupport
 import Testing
 
 @testable import FitCatalog
 
-@Suite("the catalog knows the architecture's fields from the type itself")
+@Suite("the catalog knows the architecture's fields from the type itself", .onWorkerThreads)
 struct FieldNamesTests {
     @Test("every field of ModelArchitecture and its nested structures, as the YAML spells them")
     func derived() {

@@ -10,7 +10,7 @@ let ggufFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().d
 let smolLM2 = ggufFixtures + "/SmolLM2-135M-Instruct.Q4_1.header.gguf"
 let gemma270M = ggufFixtures + "/gemma-3-270m-q4_k_m.header.gguf"
 
-@Suite("GGUF headers of real models")
+@Suite("GGUF headers of real models", .onWorkerThreads)
 struct GGUFRealFileTests {
     @Test("SmolLM2-135M Q4_1: llama architecture, tied embeddings, exact tensor bytes")
     func smol() throws {
@@ -62,7 +62,7 @@ struct GGUFRealFileTests {
     }
 }
 
-@Suite("Gemma 4: global layers of their own shape, read from the GGUF header")
+@Suite("Gemma 4: global layers of their own shape, read from the GGUF header", .onWorkerThreads)
 struct GGUFGemma4Tests {
     @Test(
         "per-layer KV heads, key_length vs key_length_swa, the pattern array and the missing attn_v become the architecture"
@@ -91,7 +91,7 @@ struct GGUFGemma4Tests {
     }
 }
 
-@Suite("Multi-token-prediction blocks: in the file, not in memory")
+@Suite("Multi-token-prediction blocks: in the file, not in memory", .onWorkerThreads)
 struct GGUFMTPTests {
     @Test("GLM-4.5-Air's NextN block: the plan has 46 layers and leaves blk.46 out; the file size keeps it")
     func glm() throws {
@@ -108,7 +108,7 @@ struct GGUFMTPTests {
     }
 }
 
-@Suite("Corrupt GGUF input: a clear error, never a crash or an unbounded allocation")
+@Suite("Corrupt GGUF input: a clear error, never a crash or an unbounded allocation", .onWorkerThreads)
 struct GGUFBadInputTests {
     let header = [UInt8](FileManager.default.contents(atPath: smolLM2) ?? Data())
 
@@ -197,7 +197,7 @@ struct SplitMix64 {
     }
 }
 
-@Suite("Synthetic GGUFs: a catalog model's shape with zero weights")
+@Suite("Synthetic GGUFs: a catalog model's shape with zero weights", .onWorkerThreads)
 struct SyntheticGGUFTests {
     @Test(
         "written, read back by fit's own GGUF reader: same layers, widths, heads and vocabulary, and the recipe's tensor bytes",
@@ -248,7 +248,7 @@ struct SyntheticGGUFTests {
     }
 }
 
-@Suite("split GGUFs and names that are not files")
+@Suite("split GGUFs and names that are not files", .onWorkerThreads)
 struct GGUFPartsTests {
     func scratch() throws -> String {
         let d = FileManager.default.temporaryDirectory.appendingPathComponent("fit-parts-\(UUID().uuidString)").path

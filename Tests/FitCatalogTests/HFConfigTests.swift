@@ -8,7 +8,7 @@ let hfFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().del
     .appendingPathComponent("Fixtures/hf").path
 
 /// Real config.json files (sources in Tests/Fixtures/hf/README.md).
-@Suite("Hugging Face config.json: architecture and weights by format")
+@Suite("Hugging Face config.json: architecture and weights by format", .onWorkerThreads)
 struct HFConfigTests {
     func load(_ name: String) throws -> HFModel { try HFModel.load(hfFixtures + "/" + name) }
 

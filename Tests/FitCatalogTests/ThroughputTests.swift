@@ -1,9 +1,10 @@
 import FitCatalog
 import FitCore
+import FitTestSupport
 import Foundation
 import Testing
 
-@Suite("Throughput: calibrated on measurements, judged by leave-one-hardware-out")
+@Suite("Throughput: calibrated on measurements, judged by leave-one-hardware-out", .onWorkerThreads)
 struct ThroughputTests {
     let parsed: CatalogLoader.Parsed
     let samples: [ThroughputSample]

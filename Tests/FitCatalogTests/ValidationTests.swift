@@ -7,7 +7,7 @@ import Testing
 /// fit against llama.cpp b11312's own allocations (Reports/validation/llamacpp-memory.json, made
 /// by scripts/llamacpp/). The counts below are what the code reproduces today: a change that
 /// makes any buffer worse fails here.
-@Suite("fit agrees with llama.cpp's allocations")
+@Suite("fit agrees with llama.cpp's allocations", .onWorkerThreads)
 struct LlamaCppValidationTests {
     let file: ValidationFile? = {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -77,7 +77,7 @@ struct LlamaCppValidationTests {
     }
 }
 
-@Suite("a few layers stand for all of them in the graph allocation")
+@Suite("a few layers stand for all of them in the graph allocation", .onWorkerThreads)
 struct GraphTruncationTests {
     @Test("every catalog model a graph builder covers: the same buffer from 2 or 3 repeating layers as from all")
     func truncation() async throws {

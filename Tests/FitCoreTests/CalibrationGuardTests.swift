@@ -1,8 +1,9 @@
+import FitTestSupport
 import Testing
 
 @testable import FitCore
 
-@Suite("a measurement never poisons this machine's calibration")
+@Suite("a measurement never poisons this machine's calibration", .onWorkerThreads)
 struct CalibrationGuardTests {
     func measurement(prefill: Double?, decode: Double?) -> RuntimeMeasurement {
         RuntimeMeasurement(

@@ -3,7 +3,8 @@ import Testing
 
 @testable import FitCore
 
-@Suite("the compute-buffer memo: the allocator's own answers, kept for the next run of the same build")
+@Suite(
+    "the compute-buffer memo: the allocator's own answers, kept for the next run of the same build", .onWorkerThreads)
 struct ComputeBufferMemoTests {
     let options = PlanOptions(context: TokenCount(32768))
 

@@ -5,7 +5,7 @@ import Testing
 
 /// ggml-alloc's rules, one at a time, on graphs small enough to follow by hand (f32 rows of 1024
 /// values: 4 KiB each).
-@Suite("the graph allocator behaves as ggml-alloc")
+@Suite("the graph allocator behaves as ggml-alloc", .onWorkerThreads)
 struct ComputeGraphAllocatorTests {
     let row: Int64 = 4096
 
@@ -74,7 +74,7 @@ struct ComputeGraphAllocatorTests {
     }
 }
 
-@Suite("the compute buffer from llama.cpp's graph")
+@Suite("the compute buffer from llama.cpp's graph", .onWorkerThreads)
 struct LlamaGraphTests {
     @Test("a longer context never shrinks the dense-model buffer by more than fragmentation can")
     func grows() {

@@ -3,7 +3,7 @@ import Testing
 
 @testable import FitCore
 
-@Suite("MoE expert offload (--n-cpu-moe, --cpu-moe)")
+@Suite("MoE expert offload (--n-cpu-moe, --cpu-moe)", .onWorkerThreads)
 struct ExpertOffloadTests {
     let moe = Ref.model("qwen3-30b-a3b", Ref.qwen3_30B_A3B)
     let target = Ref.target(ramGiB: 64, gpusGiB: [12])

@@ -1,7 +1,8 @@
 import FitCore
+import FitTestSupport
 import Testing
 
-@Suite("Planning for hardware you do not have")
+@Suite("Planning for hardware you do not have", .onWorkerThreads)
 struct HardwareTests {
     static let rtx3090 = HardwareSpec(
         id: "rtx-3090", name: "NVIDIA GeForce RTX 3090", vendor: .nvidia, memoryGB: 24, nvidiaSmiMiB: 24576,

@@ -4,7 +4,7 @@ import Testing
 @testable import FitCore
 
 /// Worked values by hand from llama.cpp 0c1e57098's allocation rules (2026-10).
-@Suite("The memory model agrees with llama.cpp's worked values")
+@Suite("The memory model agrees with llama.cpp's worked values", .onWorkerThreads)
 struct MemoryModelTests {
     func kv(_ a: ModelArchitecture, ctx: Int, _ kv: KVCacheType = .f16) -> Int64 {
         let p = MemoryPlanner(architecture: a, weights: WeightLayout(architecture: a, scheme: .q4_K_M), memo: Ref.memo)

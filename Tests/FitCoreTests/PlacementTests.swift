@@ -3,7 +3,7 @@ import Testing
 
 @testable import FitCore
 
-@Suite("Placement and verdicts, per device")
+@Suite("Placement and verdicts, per device", .onWorkerThreads)
 struct PlacementTests {
     let llama8B = Ref.model("llama-3.1-8b", Ref.llama31_8B)
     let llama70B = Ref.model("llama-3.1-70b", Ref.llama31_70B)
@@ -140,7 +140,7 @@ struct PlacementTests {
     }
 }
 
-@Suite("Answers people ask for")
+@Suite("Answers people ask for", .onWorkerThreads)
 struct AnswerTests {
     @Test("the build to use per model: the best verdict, then Q4_K_M or the next larger build, never below 4 bits")
     func best() {

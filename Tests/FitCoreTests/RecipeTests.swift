@@ -3,7 +3,7 @@ import Testing
 
 @testable import FitCore
 
-@Suite("Weights follow llama.cpp's per-tensor quant recipe")
+@Suite("Weights follow llama.cpp's per-tensor quant recipe", .onWorkerThreads)
 struct RecipeTests {
     @Test("block sizes from ggml's type traits")
     func blocks() {

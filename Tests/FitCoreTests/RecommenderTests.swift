@@ -1,4 +1,5 @@
 import FitCore
+import FitTestSupport
 import Testing
 
 /// A tier book like Catalog/tiers/tiers.yaml, small enough to reason about by hand.
@@ -43,7 +44,7 @@ private func local(_ model: String, decode: Double? = 50, prefill: Double? = 100
         prefillTokensPerSecond: prefill, powerW: nil)
 }
 
-@Suite("Success estimates: evidence with its uncertainty")
+@Suite("Success estimates: evidence with its uncertainty", .onWorkerThreads)
 struct SuccessEstimateTests {
     @Test("10 runs at 0% is not 100 runs at 0%: the interval narrows with the runs")
     func intervalNarrowsWithRuns() {
@@ -109,7 +110,7 @@ struct SuccessEstimateTests {
     }
 }
 
-@Suite("Cost and time per task")
+@Suite("Cost and time per task", .onWorkerThreads)
 struct TaskCostTests {
     @Test("Cloud cost: unique input at the input price, resent context at the cached price, output at the output price")
     func cloudCost() {
@@ -139,7 +140,7 @@ struct TaskCostTests {
     }
 }
 
-@Suite("Ranking: a pure function of evidence, machine and options")
+@Suite("Ranking: a pure function of evidence, machine and options", .onWorkerThreads)
 struct RankingTests {
     let evidence = Evidence(
         benchmarks: [swe("cloud-strong", 77), swe("cloud-weak", 20)],

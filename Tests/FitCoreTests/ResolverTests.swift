@@ -2,7 +2,7 @@ import FitCore
 import FitTestSupport
 import Testing
 
-@Suite("Model names resolve the way people type them")
+@Suite("Model names resolve the way people type them", .onWorkerThreads)
 struct ResolverTests {
     let resolver: ModelResolver = {
         var coder = Ref.model("qwen3-coder-30b-a3b-instruct", Ref.qwen3_30B_A3B)

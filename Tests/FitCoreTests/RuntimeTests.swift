@@ -2,7 +2,7 @@ import FitCore
 import FitTestSupport
 import Testing
 
-@Suite("Runtime presets apply each runtime's real defaults")
+@Suite("Runtime presets apply each runtime's real defaults", .onWorkerThreads)
 struct RuntimeTests {
     let qwen3 = Ref.qwen3_30B_A3B  // trained for 40,960 tokens
 

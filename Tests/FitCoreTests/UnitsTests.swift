@@ -1,7 +1,8 @@
 import FitCore
+import FitTestSupport
 import Testing
 
-@Suite("Units parse at the edge and print for people")
+@Suite("Units parse at the edge and print for people", .onWorkerThreads)
 struct UnitsTests {
     @Test(
         "context lengths people type",

@@ -1,4 +1,5 @@
 import FitCore
+import FitTestSupport
 import Foundation
 import Testing
 
@@ -46,12 +47,7 @@ struct FailureModeTests {
         #expect(outcome?.detail.contains("did not answer in time") == true)
         #expect(m.cpu.model.value == "AMD EPYC")  // the rest of the answer is still there
         // ...with its child: no `sleep 900` is left behind.
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
-        p.arguments = ["-f", "^sleep 900$"]
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 1, "a sleep 900 was left running")
+        let left = try await runChild("/usr/bin/pgrep", ["-f", "^sleep 900$"])
+        #expect(left.status == 1, "a sleep 900 was left running")
     }
 }

@@ -1,4 +1,5 @@
 import FitCore
+import FitTestSupport
 import Foundation
 import Testing
 
@@ -127,7 +128,7 @@ struct RunnerTests {
     }
 
     @Test("a tool that hangs is killed at the timeout, with its children")
-    func timeout() async {
+    func timeout() async throws {
         let start = ContinuousClock.now
         let r = await runner.run("sh", ["-c", "sleep 600 & sleep 600"], timeout: .milliseconds(300))
         #expect(r.ending == .timedOut)
@@ -135,13 +136,8 @@ struct RunnerTests {
         // because busy parallel suites can hold the 2-thread pool that resumes this task).
         #expect(ContinuousClock.now - start < .seconds(300))
         // ...and its child too: no `sleep 600` is left behind.
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
-        p.arguments = ["-f", "^sleep 600$"]
-        p.standardOutput = FileHandle.nullDevice
-        try? p.run()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 1, "pgrep found a sleep 600 left running")
+        let left = try await runChild("/usr/bin/pgrep", ["-f", "^sleep 600$"])
+        #expect(left.status == 1, "pgrep found a sleep 600 left running")
     }
 
     @Test("a missing tool is reported without spawning anything")
