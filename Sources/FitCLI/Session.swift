@@ -65,6 +65,7 @@ final class Session {
         let dir = memoPath.parentFolder
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let tmp = memoPath + ".\(getpid()).tmp"
+        StaleTemporaries.sweep(beside: memoPath)
         guard FileManager.default.createFile(atPath: tmp, contents: Data(bytes)) else { return }
         if rename(tmp, memoPath) != 0 { unlink(tmp) }
     }

@@ -232,6 +232,7 @@ public struct CatalogLoader: Sendable {
             try FileManager.default.createDirectory(at: cacheDirectory, withIntermediateDirectories: true)
             let tmp = path + ".\(getpid()).tmp"
             try? FileManager.default.removeItem(atPath: tmp)
+            StaleTemporaries.sweep(beside: path)
             do {
                 let queue = try DatabaseQueue(path: tmp)
                 try CatalogStore(queue).replace(
@@ -369,4 +370,26 @@ public enum BuildIdentity {
         h.add("\(st.st_size)/\(mtime.tv_sec)/\(mtime.tv_nsec)")
         return h.value
     }()
+}
+
+/// Temporary files that a killed fit left beside a file it replaces atomically
+/// (`<file>.<pid>.tmp`, with SQLite's `-journal`, `-wal` and `-shm`): removed when their process is
+/// gone, so a `kill -9` in the middle of a write leaves nothing behind for long.
+public enum StaleTemporaries {
+    public static func sweep(beside file: String) {
+        let dir = file.parentFolder.isEmpty ? "." : file.parentFolder
+        let base = (file as NSString).lastPathComponent + "."
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
+        for name in names where name.hasPrefix(base) {
+            let rest = name.dropFirst(base.count)
+            guard let dot = rest.firstIndex(of: "."), let pid = Int32(rest[..<dot]), pid > 0,
+                rest[dot...].hasPrefix(".tmp"), pid != getpid()
+            else { continue }
+            let suffix = rest[rest.index(after: dot)...]
+            guard ["tmp", "tmp-journal", "tmp-wal", "tmp-shm"].contains(String(suffix)) else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                try? FileManager.default.removeItem(atPath: dir + "/" + name)
+            }
+        }
+    }
 }

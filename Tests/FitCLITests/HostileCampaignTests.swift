@@ -1,5 +1,6 @@
 import FitCatalog
 import FitCore
+import FitTestSupport
 import Foundation
 import Testing
 
@@ -354,5 +355,22 @@ struct CampaignFindingsTests {
         #expect(r.code == 65, "\(r.stderr)")
         #expect(r.stderr.contains("is not a validation file (`llamaCpp.version` is not a string)"), "\(r.stderr)")
         #expect(r.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test("temporary files a killed fit left beside the catalog cache are removed by the next run")
+    func staleTemporaries() async throws {
+        let cache = try folder()
+        defer { try? FileManager.default.removeItem(at: cache) }
+        let gone = try await runChild("/bin/true", []).pid  // a process that has ended
+        let stale = ["catalog.sqlite.\(gone).tmp", "catalog.sqlite.\(gone).tmp-journal"]
+        for name in stale + ["catalog.sqlite.notes.txt"] {
+            FileManager.default.createFile(atPath: cache.appendingPathComponent(name).path, contents: Data("x".utf8))
+        }
+        let r = try await Fit.run(["plan", "qwen3-0.6b", "--machine", vmMachine], env: ["FIT_CACHE_DIR": cache.path])
+        #expect(r.code == 0, "\(r.stderr)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: cache.path)
+        #expect(left.contains("catalog.sqlite"))
+        #expect(stale.allSatisfy { !left.contains($0) }, "\(left)")
+        #expect(left.contains("catalog.sqlite.notes.txt"), "a file fit did not make is left alone")
     }
 }

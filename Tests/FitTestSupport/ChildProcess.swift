@@ -5,6 +5,8 @@ public struct ChildOutput: Sendable {
     public var stdout: String
     public var stderr: String
     public var status: Int32
+    /// The child's process id (free again once it ended, until the kernel reuses it).
+    public var pid: Int32
 }
 
 /// Runs a program to its end without holding a thread of the cooperative pool: output goes to
@@ -42,5 +44,5 @@ public func runChild(
     return ChildOutput(
         stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
         stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self),
-        status: status)
+        status: status, pid: p.processIdentifier)
 }
