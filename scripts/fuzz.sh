@@ -35,7 +35,7 @@ seeds() { # the fixtures each target starts from
     endpoint) ls Tests/Fixtures/fuzz/endpoint/* ;;
   esac
 }
-maxlen() { case $1 in gguf) echo 2000000 ;; catalog) echo 16384 ;; *) echo 65536 ;; esac; }
+maxlen() { case $1 in gguf) echo 2000000 ;; catalog) echo 4096 ;; *) echo 65536 ;; esac; }
 
 for t in "${targets[@]}"; do
   corpus="$work/$t"
