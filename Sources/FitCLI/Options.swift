@@ -63,7 +63,7 @@ struct MachineOptions: ParsableArguments {
                     "--hardware \(hardware) is not a hardware name; use e.g. \"RTX 5090\", \"2x RTX 3090\" or \"M4 Max 40-core 128GB\""
                 )
             }
-            switch catalog.hardwareResolver.resolve(request.name) {
+            switch catalog.hardwareResolver.resolve(request) {
             case .found(let spec):
                 let ramSize = try ram.map { try parseSize($0, flag: "--ram") }
                 let vramSize = try vram.map { try parseSize($0, flag: "--vram") }
@@ -79,6 +79,10 @@ struct MachineOptions: ParsableArguments {
             case .ambiguous(let names):
                 throw FitError.usage(
                     "--hardware \(hardware) matches several: \(names.joined(separator: "; ")); name one")
+            case .noVariant(let name, let asked, let variants):
+                throw FitError.usage(
+                    "--hardware \(hardware): the table has no \(name) with \(Int(asked.gib.rounded())) GB; its variants: \(variants.joined(separator: "; ")); name one of them or leave the size out"
+                )
             case .unknown(let suggestions):
                 throw FitError.usage(
                     "--hardware \(hardware) is not in the catalog's hardware table; closest: \(suggestions.joined(separator: "; "))"

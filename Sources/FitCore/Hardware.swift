@@ -103,40 +103,90 @@ public struct HardwareResolver: Sendable {
         return String(k.filter { $0.isLetter || $0.isNumber })
     }
 
+    /// Words that name a vendor or a product line, not a card: "NVIDIA GeForce RTX 4090" and
+    /// "4090" are the same card; "RTX 4090 Laptop" is not ("laptop" is not in this list).
+    static let lineWords: Set<String> = [
+        "nvidia", "geforce", "rtx", "gtx", "amd", "radeon", "rx", "intel", "arc", "apple", "gpu", "graphics",
+        "quadro", "tesla", "instinct", "the",
+    ]
+    /// Spellings of one word: "Mobile" and "Laptop GPU" are the laptop part.
+    static let sameWord: [String: String] = ["mobile": "laptop", "notebook": "laptop", "ti": "ti"]
+
+    /// A name as the words that tell cards apart: lower case, split at spaces, punctuation and
+    /// between letters and digits ("RTX 3060Ti" is 3060 ti; "A40" is a 40, never a 4000), without
+    /// vendor and product-line words.
+    public static func tokens(_ s: String) -> [String] {
+        var out: [String] = []
+        var word = ""
+        var digits = false
+        func flush() {
+            if !word.isEmpty {
+                let w = sameWord[word] ?? word
+                if !lineWords.contains(w) { out.append(w) }
+            }
+            word = ""
+        }
+        for c in s.lowercased() {
+            guard c.isASCII, c.isLetter || c.isNumber else {
+                flush()
+                continue
+            }
+            if !word.isEmpty, c.isNumber != digits { flush() }
+            digits = c.isNumber
+            word.append(c)
+        }
+        flush()
+        return out
+    }
+
     public enum Resolution: Sendable, Equatable {
         case found(HardwareSpec)
         case ambiguous([String])
         case unknown(suggestions: [String])
+        /// The card is known, but not with the memory the name asks for.
+        case noVariant(name: String, asked: ByteCount, variants: [String])
     }
 
     /// Entries a name may mean: one of their names contains it, or (for a driver's long name such
-    /// as "Navi 31 [Radeon RX 7900 XT/7900 XTX]") it contains one of their names.
-    func candidates(_ k: String) -> [HardwareSpec] {
-        specs.filter { s in
+    /// as "Navi 31 [Radeon RX 7900 XT/7900 XTX]") it contains one of their names. Whole words
+    /// only: "A40" is not part of "A4000".
+    func candidates(_ name: String) -> [HardwareSpec] {
+        let want = Self.tokens(name)
+        guard !want.isEmpty else { return [] }
+        return specs.filter { s in
             ([s.id, s.name] + s.aliases).contains { n in
-                let nk = Self.key(n)
-                return nk.contains(k) || (nk.count >= 4 && k.contains(nk))
+                let have = Self.tokens(n)
+                return Self.contains(have, want) || (have.count >= 2 && Self.contains(want, have))
             }
         }
+    }
+
+    /// Whether `whole` holds `part` as a run of consecutive words.
+    static func contains(_ whole: [String], _ part: [String]) -> Bool {
+        guard !part.isEmpty, part.count <= whole.count else { return false }
+        return (0...(whole.count - part.count)).contains { Array(whole[$0..<($0 + part.count)]) == part }
     }
 
     /// The entry for a detected device. A driver's name can be vague ("Navi 31 [Radeon RX 7900
     /// XT/7900 XTX]": two cards, one PCI id), so when the memory is known the entry must agree with
     /// it (within 1.5 GiB); among several names that fit, the model number and the memory decide.
     public func match(name: String, memory: ByteCount?) -> HardwareSpec? {
-        func agrees(_ s: HardwareSpec) -> Bool { memory.map { abs(s.deviceMemory.gib - $0.gib) < 1.5 } ?? true }
+        func agrees(_ s: HardwareSpec) -> Bool {
+            s.unifiedMemory || (memory.map { abs(s.deviceMemory.gib - $0.gib) < 1.5 } ?? true)
+        }
         var options: [HardwareSpec]
         switch resolve(name) {
         case .found(let s): options = [s]
-        case .ambiguous: options = candidates(Self.key(name))
-        case .unknown: options = []
+        case .ambiguous, .noVariant: options = candidates(name)
+        case .unknown: options = candidates(name)
         }
-        if let only = options.filter(agrees).first, options.filter(agrees).count == 1 { return only }
+        let agreeing = options.filter(agrees)
+        if agreeing.count == 1 { return agreeing[0] }
         guard memory != nil, let number = Self.modelNumber(name) else { return nil }
         let vendors = Set(options.map(\.vendor))
         let byNumber = specs.filter { s in
             (vendors.isEmpty || vendors.contains(s.vendor)) && agrees(s)
-                && ([s.name] + s.aliases).contains { Self.key($0).contains(number) }
+                && ([s.name] + s.aliases).contains { Self.tokens($0).contains(number) }
         }
         return byNumber.count == 1 ? byNumber[0] : nil
     }
@@ -156,15 +206,65 @@ public struct HardwareResolver: Sendable {
         return best.count >= 3 ? best : nil
     }
 
+    /// What a typed name means: the one entry one of whose names has exactly its words, never a
+    /// sibling that merely contains them ("A40" is not the A4000, "RTX 4090" not the laptop part,
+    /// "RTX 3060 Ti" not the RTX 3060). Entries that contain the words are listed as candidates.
     public func resolve(_ name: String) -> Resolution {
-        let k = Self.key(name)
-        guard !k.isEmpty else { return .unknown(suggestions: []) }
-        let exact = specs.filter { s in ([s.id, s.name] + s.aliases).contains { Self.key($0) == k } }
+        let want = Self.tokens(name)
+        guard !want.isEmpty else { return .unknown(suggestions: []) }
+        let exact = specs.filter { s in ([s.id, s.name] + s.aliases).contains { Self.tokens($0) == want } }
         if exact.count == 1 { return .found(exact[0]) }
         if exact.count > 1 { return .ambiguous(exact.map(\.name)) }
-        let partial = candidates(k)
-        if partial.count == 1 { return .found(partial[0]) }
-        if partial.count > 1 { return .ambiguous(partial.map(\.name)) }
+        let partial = specs.filter { s in
+            ([s.id, s.name] + s.aliases).contains { Self.contains(Self.tokens($0), want) }
+        }
+        if !partial.isEmpty { return .ambiguous(partial.map(\.name)) }
+        return .unknown(suggestions: suggestions(for: name))
+    }
+
+    /// A typed request: its name, and a memory size that picks the variant of a discrete card
+    /// ("A100 40GB", "RTX 4060 Ti 8GB"); for unified-memory hardware the size is the RAM. A size
+    /// no variant of the named card has is an error that lists the variants, never another card.
+    public func resolve(_ request: HardwareRequest) -> Resolution {
+        guard let asked = request.memory else { return resolve(request.name) }
+        let gb = Int(asked.gib.rounded())
+        if case .found(let s) = resolve("\(request.name) \(gb)GB") { return .found(s) }
+        let named = resolve(request.name)
+        func fits(_ s: HardwareSpec) -> Bool {
+            abs(s.memoryGB - asked.gib) < 1.5 || abs(s.deviceMemory.gib - asked.gib) < 1.5
+        }
+        let want = Self.tokens(request.name)
+        let siblings = specs.filter { s in
+            !s.unifiedMemory && ([s.id, s.name] + s.aliases).contains { Self.contains(Self.tokens($0), want) }
+        }
+        // Variants named by their memory: "NVIDIA A100 40GB PCIe" for "A100 40GB".
+        let sized = siblings.filter { s in
+            fits(s) && ([s.name] + s.aliases).contains { Self.contains(Self.tokens($0), want + ["\(gb)", "gb"]) }
+        }
+        switch named {
+        case .found(let s):
+            if s.unifiedMemory || fits(s) { return .found(s) }
+            if sized.count == 1 { return .found(sized[0]) }
+            return .noVariant(name: s.name, asked: asked, variants: siblings.map(Self.described))
+        case .ambiguous:
+            // The memory tells the named card's variants apart: "A100" with 40 GB.
+            let fitting = siblings.filter(fits)
+            if fitting.count == 1 { return .found(fitting[0]) }
+            return named
+        default:
+            return named
+        }
+    }
+
+    static func described(_ s: HardwareSpec) -> String {
+        let gb =
+            s.memoryGB == s.memoryGB.rounded() ? String(Int(s.memoryGB)) : NumberText.format(s.memoryGB, digits: 1)
+        return "\(s.name) (\(gb) GB)"
+    }
+
+    /// The three names closest in spelling.
+    func suggestions(for name: String) -> [String] {
+        let k = Self.key(name)
         var ranked: [(name: String, distance: Int)] = []
         for s in specs {
             let names: [String] = [s.id, s.name] + s.aliases
@@ -172,7 +272,7 @@ public struct HardwareResolver: Sendable {
             ranked.append((s.name, best))
         }
         ranked.sort { $0.distance != $1.distance ? $0.distance < $1.distance : $0.name < $1.name }
-        return .unknown(suggestions: ranked.prefix(3).map { $0.name })
+        return ranked.prefix(3).map { $0.name }
     }
 }
 

@@ -53,6 +53,74 @@ struct HardwareTests {
         #expect(s.first == "NVIDIA GeForce RTX 3090")
     }
 
+    static func card(_ id: String, _ name: String, _ gb: Double, _ gbs: Double, aliases: [String] = []) -> HardwareSpec
+    {
+        HardwareSpec(
+            id: id, name: name, vendor: .nvidia, memoryGB: gb, nvidiaSmiMiB: nil, memoryType: "GDDR6",
+            unifiedMemory: false, bandwidthGBs: gbs, fp16TFLOPS: 100, aliases: aliases, source: "test", notes: nil)
+    }
+    static let siblings = HardwareResolver(specs: [
+        card("rtx-a4000", "NVIDIA RTX A4000", 16, 448, aliases: ["RTX A4000"]),
+        card("a40", "NVIDIA A40", 48, 696),
+        card("rtx-4090", "NVIDIA GeForce RTX 4090", 24, 1008, aliases: ["RTX 4090"]),
+        card("rtx-4090-laptop", "NVIDIA GeForce RTX 4090 Laptop GPU", 16, 576, aliases: ["RTX 4090 Laptop"]),
+        card("rtx-3060-12gb", "NVIDIA GeForce RTX 3060 12GB", 12, 360, aliases: ["RTX 3060"]),
+        card("rtx-3060-8gb", "NVIDIA GeForce RTX 3060 8GB", 8, 240),
+        card("rtx-3060-ti", "NVIDIA GeForce RTX 3060 Ti", 8, 448),
+        card("a100-40gb-pcie", "NVIDIA A100 40GB PCIe", 40, 1555),
+        card("a100-80gb-sxm", "NVIDIA A100 80GB SXM4", 80, 2039, aliases: ["A100"]),
+        card("h100-pcie", "NVIDIA H100 PCIe", 80, 2000), card("h100-sxm", "NVIDIA H100 SXM", 80, 3350),
+    ])
+
+    @Test(
+        "a name means the card with exactly those words, never a sibling that contains them",
+        arguments: [
+            ("A40", "a40"), ("RTX A4000", "rtx-a4000"), ("RTX 4090", "rtx-4090"), ("4090", "rtx-4090"),
+            ("RTX 4090 Laptop", "rtx-4090-laptop"), ("RTX 4090 Mobile", "rtx-4090-laptop"),
+            ("RTX 4090 Laptop GPU", "rtx-4090-laptop"), ("RTX 3060", "rtx-3060-12gb"), ("RTX 3060 Ti", "rtx-3060-ti"),
+            ("rtx 3060ti", "rtx-3060-ti"), ("A100", "a100-80gb-sxm"),
+        ])
+    func exactWords(_ name: String, _ id: String) {
+        guard case .found(let s) = Self.siblings.resolve(name) else {
+            Issue.record("\(name): \(Self.siblings.resolve(name))")
+            return
+        }
+        #expect(s.id == id, "\(name)")
+    }
+
+    @Test(
+        "a memory size in the name picks the variant; a size the card does not come in is refused",
+        arguments: [
+            ("A100 40GB", "a100-40gb-pcie"), ("A100 80GB", "a100-80gb-sxm"), ("RTX 3060 8GB", "rtx-3060-8gb"),
+            ("RTX 3060 12GB", "rtx-3060-12gb"), ("RTX 3060 Ti 8GB", "rtx-3060-ti"),
+        ])
+    func memoryVariants(_ text: String, _ id: String) throws {
+        let request = try #require(HardwareRequest.parse(text))
+        guard case .found(let s) = Self.siblings.resolve(request) else {
+            Issue.record("\(text): \(Self.siblings.resolve(request))")
+            return
+        }
+        #expect(s.id == id, "\(text)")
+    }
+
+    @Test("a size no variant has, a name only siblings contain: candidates, never a guess")
+    func refused() throws {
+        let r = Self.siblings.resolve(try #require(HardwareRequest.parse("RTX 4090 16GB")))
+        guard case .noVariant(let name, let asked, let variants) = r else {
+            Issue.record("\(r)")
+            return
+        }
+        #expect(name == "NVIDIA GeForce RTX 4090" && asked == .gib(16))
+        #expect(variants.contains("NVIDIA GeForce RTX 4090 Laptop GPU (16 GB)"))
+        #expect(
+            Self.siblings.resolve("H100") == .ambiguous(["NVIDIA H100 PCIe", "NVIDIA H100 SXM"]),
+            "no H100 entry of its own: the two are named")
+        guard case .unknown = Self.siblings.resolve("A4") else {
+            Issue.record("A4 resolved to \(Self.siblings.resolve("A4"))")
+            return
+        }
+    }
+
     @Test("two discrete GPUs stay two devices with the recorded nvidia-smi memory")
     func discrete() {
         let host = MachineDescription(
