@@ -191,7 +191,15 @@ extension Catalog {
     /// The catalog model a name means (id, alias, Hugging Face repo, Ollama tag), and the quant the name implies.
     func model(named name: String) throws -> (CatalogModel, QuantScheme?) {
         switch resolver.resolve(name) {
-        case .found(let m, let q): return (m, q)
+        case .found(let m, let q):
+            let lower = name.lowercased()
+            if let (ud, base) = ModelResolver.unslothDynamic.first(where: { lower.hasSuffix($0.key) }) {
+                FileHandle.standardError.write(
+                    Data(
+                        "fit: note: \(ud.uppercased()), Unsloth's dynamic quant, is planned as \(base.rawValue), the K-quant it builds on (its file differs by a few percent)\n"
+                            .utf8))
+            }
+            return (m, q)
         case .unknown(let suggestions):
             throw FitError.usage(
                 "unknown model `\(name)`; closest catalog entries: \(suggestions.joined(separator: ", ")) (see `fit list`)"

@@ -36,6 +36,27 @@ struct ShippedCatalogTests {
         #expect(models.contains { $0.id == id }, "\(id) missing from the catalog")
     }
 
+    @Test(
+        "the names Ollama users type mean what Ollama means by them (catalog audit, 2026-12-02)",
+        arguments: [
+            ("deepseek-r1", "deepseek-r1-0528-qwen3-8b"), ("qwen3", "qwen3-8b"), ("gpt-oss", "gpt-oss-20b"),
+            ("gemma3", "gemma-3-4b-it"), ("llama3.2", "llama-3.2-3b-instruct"), ("llama3.1", "llama-3.1-8b-instruct"),
+            ("qwen2.5-coder", "qwen2.5-coder-7b-instruct"), ("qwen3-coder", "qwen3-coder-30b-a3b-instruct"),
+            ("mistral", "mistral-7b-instruct-v0.3"), ("llama3.1:8b-instruct-q4_K_M", "llama-3.1-8b-instruct"),
+            ("qwen2.5-coder:32b-instruct-q4_K_M", "qwen2.5-coder-32b-instruct"),
+            ("gemma3:27b-it-qat", "gemma-3-27b-it"),
+            ("deepseek-r1:32b-qwen-distill-q4_K_M", "deepseek-r1-distill-qwen-32b"),
+            ("mistral-small3.2:24b-instruct-2506-q4_K_M", "mistral-small-3.2-24b-instruct-2506"),
+            ("unsloth/Qwen3-Coder-30B-A3B-Instruct-GGUF:UD-Q4_K_XL", "qwen3-coder-30b-a3b-instruct"),
+        ])
+    func ollamaNames(_ name: String, _ id: String) {
+        guard case .found(let m, _) = ModelResolver(models: models).resolve(name) else {
+            Issue.record("\(name) does not resolve")
+            return
+        }
+        #expect(m.id == id, "\(name)")
+    }
+
     /// Publishers' files and our recipe must agree: the recipe is what plans a build with no
     /// published size. Tolerance: 3% (imatrix and publisher-specific mixes, tokenizer metadata).
     @Test("the recipe agrees with every published file size in the catalog")
