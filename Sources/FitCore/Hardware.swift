@@ -149,16 +149,28 @@ public struct HardwareResolver: Sendable {
 
     /// Entries a name may mean: one of their names contains it, or (for a driver's long name such
     /// as "Navi 31 [Radeon RX 7900 XT/7900 XTX]") it contains one of their names. Whole words
-    /// only: "A40" is not part of "A4000".
+    /// only: "A40" is not part of "A4000". Of entries a driver's name contains, the most specific
+    /// wins ("RTX 4070 Ti SUPER" is not the RTX 4070 Ti), and a laptop part is never a desktop
+    /// card nor the other way round.
     func candidates(_ name: String) -> [HardwareSpec] {
         let want = Self.tokens(name)
         guard !want.isEmpty else { return [] }
-        return specs.filter { s in
-            ([s.id, s.name] + s.aliases).contains { n in
+        var scored: [(spec: HardwareSpec, words: Int)] = []
+        for s in specs {
+            var best = 0
+            for n in [s.id, s.name] + s.aliases {
                 let have = Self.tokens(n)
-                return Self.contains(have, want) || (have.count >= 2 && Self.contains(want, have))
+                guard have.contains("laptop") == want.contains("laptop") else { continue }
+                if Self.contains(have, want) { best = max(best, Int.max) }
+                // A one-word name counts when it is a model number ("4090"), not a letter or "max".
+                let specific =
+                    have.count >= 2 || (have.first.map { $0.count >= 3 && $0.contains(where: \.isNumber) } ?? false)
+                if specific, Self.contains(want, have) { best = max(best, have.count) }
             }
+            if best > 0 { scored.append((s, best)) }
         }
+        let top = scored.map(\.words).max() ?? 0
+        return scored.filter { $0.words == top || $0.words == Int.max }.map(\.spec)
     }
 
     /// Whether `whole` holds `part` as a run of consecutive words.
@@ -345,7 +357,7 @@ extension MachineDescription {
                     spec.bandwidthGBs, source: .table, detail: "catalog hardware table: \(spec.name)")
                 // A driver that does not report VRAM (i915 on Arc): the table's size, flagged. One
                 // that reported an error or a size no GPU has is not papered over: the GPU may be unwell.
-                if m.gpus[i].memoryTotal.value == nil, m.gpus[i].memoryTotal.status != .error,
+                if m.gpus[i].memoryTotal.value == nil, m.gpus[i].memoryTotal.status == .absent,
                     !m.gpus[i].unifiedMemory, !spec.unifiedMemory
                 {
                     m.gpus[i].memoryTotal = Fact(

@@ -121,6 +121,16 @@ struct HardwareTests {
         }
     }
 
+    @Test("a driver's long name finds its card: the laptop part stays a laptop part, the desktop card a desktop card")
+    func driverNames() {
+        #expect(Self.siblings.match(name: "AD103M [GeForce RTX 4090 Laptop GPU]", memory: nil)?.id == "rtx-4090-laptop")
+        #expect(
+            Self.siblings.match(name: "AD103M [GeForce RTX 4090 Mobile]", memory: .gib(16))?.id == "rtx-4090-laptop")
+        #expect(Self.siblings.match(name: "AD102 [GeForce RTX 4090]", memory: nil)?.id == "rtx-4090")
+        #expect(Self.siblings.match(name: "GA104 [GeForce RTX 3060 Ti]", memory: nil)?.id == "rtx-3060-ti")
+        #expect(Self.siblings.match(name: "TU116M [GeForce GTX 1660 Ti Mobile]", memory: nil) == nil)
+    }
+
     @Test("two discrete GPUs stay two devices with the recorded nvidia-smi memory")
     func discrete() {
         let host = MachineDescription(
