@@ -2,11 +2,12 @@
 # Which names people type resolve, and to what: the model names and GPU names of the catalog
 # audit (Tests/Fixtures/coverage/), run through the built fit. Prints one line per name and the
 # counts; `--quiet` prints the counts only.
-#   scripts/coverage.sh [--quiet]
+#   scripts/coverage.sh [--quiet]        FIT_BIN=path: use that fit binary instead of building one
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build --product fit >&2
-fit=.build/debug/fit
+if [ -z "${FIT_BIN:-}" ]; then swift build --product fit >&2; fi
+fit=${FIT_BIN:-.build/debug/fit}
+export FIT_CATALOG=${FIT_CATALOG:-$PWD/Catalog}
 quiet=${1:-}
 export FIT_CACHE_DIR=${FIT_CACHE_DIR:-$(mktemp -d)}
 python3 - "$fit" "$quiet" <<'PY'

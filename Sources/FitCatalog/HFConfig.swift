@@ -11,6 +11,8 @@ public struct HFModel: Sendable {
     public var assumptions: [String]
     /// Whether the weight bytes are the safetensors index's `total_size` (else the format's bits).
     public var weightsFromIndex = false
+    /// Whether they are the sum of the safetensors files' tensors, read from their headers.
+    public var weightsFromHeaders = false
 
     public struct Failure: Error, CustomStringConvertible, Sendable {
         public var path: String
@@ -41,9 +43,24 @@ public struct HFModel: Sendable {
             throw Failure(path: configPath, reason: "is not a JSON object")
         }
         var model = try parse(root, path: configPath)
-        let index = (configPath.parentFolder as NSString).appendingPathComponent(
-            "model.safetensors.index.json")
-        if let d = FileManager.default.contents(atPath: index), let total = try indexTotalSize(d, path: index) {
+        let folder = configPath.parentFolder.isEmpty ? "." : configPath.parentFolder
+        let index = (folder as NSString).appendingPathComponent("model.safetensors.index.json")
+        let shards =
+            ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter {
+                $0.hasSuffix(".safetensors")
+            }.sorted()
+        if !shards.isEmpty {
+            // The weights themselves, as their headers say: exact, and read without the weights.
+            var total: Int64 = 0
+            for shard in shards {
+                let file = (folder as NSString).appendingPathComponent(shard)
+                do { total += try SafetensorsHeader.read(file: file).dataBytes } catch {
+                    throw Failure(path: file, reason: error.reason)
+                }
+            }
+            model.weights = model.weights.scaled(toFileBytes: total)
+            model.weightsFromHeaders = true
+        } else if let d = FileManager.default.contents(atPath: index), let total = try indexTotalSize(d, path: index) {
             model.weights = model.weights.scaled(toFileBytes: total)
             model.weightsFromIndex = true
         } else {
@@ -276,7 +293,9 @@ extension ModelBuild {
             hf.format.name.hasPrefix("MLX")
             ? .mlx(repo: folder.isEmpty ? "." : folder) : .vllm(repo: folder.isEmpty ? "." : folder)
         return ModelBuild(
-            model: entry, label: hf.format.name, origin: hf.weightsFromIndex ? .safetensors : .format, work: work,
+            model: entry, label: hf.format.name,
+            origin: hf.weightsFromHeaders ? .safetensorsHeaders : hf.weightsFromIndex ? .safetensors : .format,
+            work: work,
             launch: launch,
             notes: hf.assumptions.map(PlanNote.assumption) + [.llamaCppBuffers], tensors: tensors)
     }

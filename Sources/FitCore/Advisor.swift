@@ -338,7 +338,7 @@ public enum PlanNote: Sendable, Equatable {
 public struct ModelBuild: Sendable {
     /// Where the weights' bytes come from.
     public enum Origin: String, Sendable, Equatable {
-        case published, recipe, gguf, safetensors, format
+        case published, recipe, gguf, safetensors, safetensorsHeaders, format
     }
     /// How this build is started.
     public enum Launch: Sendable, Equatable {

@@ -11,6 +11,7 @@ import Foundation
 enum FuzzTarget: String, CaseIterable {
     case gguf, config
     case safetensorsIndex = "safetensors-index"
+    case safetensorsHeader = "safetensors-header"
     case machine, fleet
     case nvidiaSmi = "nvidia-smi"
     case catalog
@@ -50,6 +51,10 @@ enum FuzzTarget: String, CaseIterable {
             Self.plan(model.architecture, model.weights)
         case .safetensorsIndex:
             _ = try? HFModel.indexTotalSize(Data(bytes), path: "fuzz/model.safetensors.index.json")
+        case .safetensorsHeader:
+            // What the Hub's two Range requests return: 8 bytes of length, then the header.
+            guard let n = try? SafetensorsHeader.headerLength(Array(bytes.prefix(8))) else { return }
+            _ = try? SafetensorsHeader.parse(Array(bytes.dropFirst(8).prefix(n)))
         case .machine:
             guard let m = try? JSONDecoder().decode(MachineDescription.self, from: Data(bytes)), m.problems.isEmpty
             else { return }
