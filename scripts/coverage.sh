@@ -54,7 +54,7 @@ for name, gb in gpus:
         if gb is None:
             good = g.get("unifiedMemory", False)
         else:
-            good = total is not None and abs(total / 2**30 - gb) < 1.6
+            good = total is not None and abs(total / 2**30 - gb) <= max(1.6, 0.08 * gb)
         right += good
         wrong += not good
         verdict = f"{'ok' if good else 'WRONG'}: {got}, " + (f"{total / 2**30:.1f} GiB" if total else "unified")
