@@ -127,7 +127,7 @@ func usableUserModels(_ store: UserStore?) -> [CatalogModel] {
     }
     return all.filter { m in
         guard let p = m.architecture.problems.first else { return true }
-        FitCommand.printError(
+        OncePerRun.printError(
             "imported model `\(m.id)` is left out: its \(p.description); remove it with `fit catalog remove \(m.id)`")
         return false
     }
@@ -135,7 +135,7 @@ func usableUserModels(_ store: UserStore?) -> [CatalogModel] {
 
 /// A database that cannot be read is named, once per run: never taken for "no imported models".
 func reportStoreTrouble(_ error: any Error, store: UserStore) {
-    FitCommand.printError(
+    OncePerRun.printError(
         "fit's database \(store.path) \(UserStore.describe(error)); this run goes without your imported models and measurements"
     )
 }
@@ -143,7 +143,7 @@ func reportStoreTrouble(_ error: any Error, store: UserStore) {
 func readUserStore() -> UserStore? {
     guard let path = UserStore.defaultPath(environment: ProcessInfo.processInfo.environment) else { return nil }
     do { return try UserStore.openReadOnly(at: path) } catch {
-        FitCommand.printError(
+        OncePerRun.printError(
             "fit's database \(path) \(UserStore.describe(error)); this run goes without your imported models and measurements"
         )
         return nil
@@ -205,5 +205,19 @@ extension Catalog {
                 "unknown model `\(name)`; closest catalog entries: \(suggestions.joined(separator: ", ")) (see `fit list`)"
             )
         }
+    }
+}
+
+/// Lines said once per run, however many times a command loads the catalog or opens the database
+/// (`fit bench runtime` reads the catalog for the model's name before the probe, then again).
+enum OncePerRun {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var said: Set<String> = []
+
+    static func printError(_ line: String) {
+        lock.lock()
+        let new = said.insert(line).inserted
+        lock.unlock()
+        if new { FitCommand.printError(line) }
     }
 }

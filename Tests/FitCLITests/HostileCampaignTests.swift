@@ -193,12 +193,15 @@ struct HostileCampaignTests {
         for args in [
             ["--ctx", "8k", "--machine", vmMachine], ["choose", "--tier", "basic", "--machine", vmMachine],
             ["catalog", "list"],
+            // loads the catalog twice (the model's name before the probe): the line still comes once
+            ["bench", "runtime", "qwen3-0.6b", "--llama-bench", "/bin/true", "--machine", vmMachine],
         ] {
             let r = try await Fit.run(args, env: env)
-            #expect(r.code == 0, "\(args): \(r.stderr)")
+            #expect(r.code == 0 || args[0] == "bench", "\(args): \(r.stderr)")
             #expect(
                 r.stderr.contains("imported model `poison` is left out")
                     && r.stderr.contains("fit catalog remove poison"))
+            #expect(r.stderr.components(separatedBy: "imported model `poison` is left out").count == 2, "\(r.stderr)")
         }
         let removed = try await Fit.run(["catalog", "remove", "poison"], env: env)
         #expect(removed.code == 0, "\(removed.stderr)")
