@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what fit needs and is missing: the C libraries it links (libsqlite3, libpci, libnuma),
+# Installs what fit needs and is missing: the C libraries it links (libsqlite3, libpci, libnuma, and
+# libcurl, which FoundationNetworking links when the Swift runtime is linked statically),
 # pkg-config to find them, pciutils (pci.ids names), curl (fit bench talks to endpoints through it), and a
 # Swift toolchain when Debian/Ubuntu has one.
 # Idempotent: installs nothing that is already there. Uses sudo when not root.
@@ -7,7 +8,7 @@ set -euo pipefail
 
 # --test adds what the test suite needs beyond fit itself: headless Chromium (it renders the HTML
 # reports) and a C++ toolchain (scripts/bench-tools.sh builds llama.cpp).
-packages=(libsqlite3-dev libpci-dev libnuma-dev pciutils pkg-config curl)
+packages=(libsqlite3-dev libpci-dev libnuma-dev libcurl4-openssl-dev pciutils pkg-config curl)
 if [ "${1:-}" = "--test" ]; then packages+=(chromium cmake g++ make python3-pip); fi
 need=()
 for pkg in "${packages[@]}"; do
