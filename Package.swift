@@ -40,16 +40,20 @@ let package = Package(
         .target(
             name: "FitCatalog",
             dependencies: [
-                "FitCore",
+                "FitCore", "FitHTTP",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
             ]),
+
+        // HTTP over URLSession (FoundationNetworking) with bounded replies: the Hub, the Ollama
+        // registry, chat endpoints.
+        .target(name: "FitHTTP"),
 
         // Probes: procfs, sysfs, cgroups, nvidia-smi, libpci, libnuma. The only module that touches C.
         .target(
             name: "FitProbe",
             dependencies: [
-                "FitCore", "CFitShim", "CNuma",
+                "FitCore", "FitHTTP", "CFitShim", "CNuma",
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]),
         // C: the libpci shim and the benchmark kernels, optimised even in debug builds (a -O0

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of every parser of input fit does not control, with libFuzzer and
 # AddressSanitizer (leak checks on). Each target starts from the fixtures as seeds.
-#   scripts/fuzz.sh [SECONDS] [TARGET...]      default: 30 s for each of the nine targets
+#   scripts/fuzz.sh [SECONDS] [TARGET...]      default: 30 s for each of the ten targets
 #   FIT_FUZZ_RUNS=N scripts/fuzz.sh S gguf     N executions, or S seconds if sooner (S = 0: no time limit)
 # Prints one line per target (executions, executions/s, corpus size); exits 1 on the first crash
 # or leak, with the input saved under .build/fuzz/artifacts/ (replay it: .build/debug/fit-fuzz TARGET FILE).
@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-30}
 shift || true
-all=(gguf config safetensors-index safetensors-header machine fleet nvidia-smi catalog endpoint)
+all=(gguf config safetensors-index safetensors-header machine fleet nvidia-smi catalog endpoint ollama)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
 scratch=.build/fuzz
@@ -34,6 +34,7 @@ seeds() { # the fixtures each target starts from
     nvidia-smi) find Probes/fixtures -path '*commands/nvidia-smi/*.stdout' ;;
     catalog) ls Catalog/models/*.yaml Catalog/hardware/*.yaml ;;
     endpoint) ls Tests/Fixtures/fuzz/endpoint/* ;;
+    ollama) ls Tests/Fixtures/fuzz/ollama/* ;;
   esac
 }
 maxlen() { case $1 in gguf) echo 2000000 ;; catalog) echo 4096 ;; *) echo 65536 ;; esac; }

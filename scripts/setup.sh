@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what fit needs and is missing: the C libraries it links (libsqlite3, libpci, libnuma, and
 # libcurl, which FoundationNetworking links when the Swift runtime is linked statically),
-# pkg-config to find them, pciutils (pci.ids names), curl (fit bench talks to endpoints through it), and a
+# pkg-config to find them, pciutils (pci.ids names), curl (the tests ask llama-server for /health with it), and a
 # Swift toolchain when Debian/Ubuntu has one.
 # Idempotent: installs nothing that is already there. Uses sudo when not root.
 set -euo pipefail

@@ -260,9 +260,15 @@ struct BenchRuntimeCommand: AsyncParsableCommand {
         }) {
             return found.path
         }
+        // A model `ollama pull` stored here: its GGUF blob is the file to measure.
+        if let ollama = OllamaName.parse(name),
+            let (_, blob, _) = try? OllamaStore(environment: ProcessInfo.processInfo.environment).find(ollama)
+        {
+            return blob.path
+        }
         if case .found = catalog.resolver.resolve(name) { return nil }
         throw FitError.usage(
-            "\(name) is not a .gguf file, a model `fit catalog scan` found, nor a catalog model; see `fit catalog search \(name)`"
+            "\(name) is not a .gguf file, a model `fit catalog scan` found, a model Ollama pulled here, nor a catalog model; see `fit catalog search \(name)`"
         )
     }
 

@@ -49,10 +49,8 @@ struct PlanCommand: AsyncParsableCommand {
     func run() async throws {
         let options = try plan.options()
         let session = try await Session.load(catalog: catalogOptions, machine: machineOptions)
-        let build =
-            try await Self.hubBuild(named: model, quant: quant, catalog: session.catalog, offline: offline)
-            ?? Self.build(
-                named: model, quant: quant, catalog: session.catalog, runtimePreset: try plan.runtimePreset() != nil)
+        let build = try await ModelLookup(catalog: session.catalog, offline: offline).build(
+            named: model, quant: quant, runtimePreset: try plan.runtimePreset() != nil)
         let machine = session.machine
         var target = session.target
         var planOptions = options
@@ -69,49 +67,6 @@ struct PlanCommand: AsyncParsableCommand {
             try printJSON(report)
         } else {
             print(Self.render(report, machine: machine, target: target, style: output.style), terminator: "")
-        }
-    }
-
-    /// A Hugging Face repo id that is not a local folder and that the catalog does not know: read
-    /// from the Hub (config.json and the safetensors headers) or from fit's cache of it. Nil for
-    /// every other name.
-    static func hubBuild(named model: String, quant: String?, catalog: Catalog, offline: Bool) async throws
-        -> ModelBuild?
-    {
-        guard Hub.isRepoID(model), !FileManager.default.fileExists(atPath: model) else { return nil }
-        if case .found = catalog.resolver.resolve(model) { return nil }
-        if catalog.models.contains(where: { $0.builds.contains { $0.repo.lowercased() == model.lowercased() } }) {
-            return nil
-        }
-        let env = ProcessInfo.processInfo.environment
-        let hub = Hub(
-            environment: env, cacheDirectory: CatalogLoader.defaultCacheDirectory(environment: env), offline: offline)
-        do {
-            let listing = try await hub.snapshot(repo: model)
-            if !Hub.ggufFiles(listing).isEmpty, listing.shardBytes.isEmpty {
-                let (gguf, files, snap) = try await hub.ggufModel(repo: model, quant: quant)
-                var build = ModelBuild.file(
-                    gguf, path: "\(snap.repo)/\(files[0])", id: (files[0] as NSString).lastPathComponent)
-                let what = files.count == 1 ? files[0] : "\(files.count) parts of \(files[0])"
-                build.notes.insert(
-                    .assumption(
-                        "read from the Hub (\(hub.endpoint)): \(snap.repo) at commit \(snap.commit.prefix(12)), the header of \(what)"
-                    ), at: 0)
-                return build
-            }
-            if quant != nil {
-                throw Hub.Failure(
-                    reason:
-                        "--quant does not apply to a Hub repo's safetensors: the quantization is what its config.json says"
-                )
-            }
-            var (hf, snap) = try await hub.safetensorsModel(repo: model)
-            hf.assumptions.insert(
-                "read from the Hub (\(hub.endpoint)): \(snap.repo) at commit \(snap.commit.prefix(12)), config.json and \(snap.shardBytes.count) safetensors header\(snap.shardBytes.count == 1 ? "" : "s")",
-                at: 0)
-            return ModelBuild.config(hf, path: snap.repo)
-        } catch let e as Hub.Failure {
-            throw FitError.usage(e.reason)
         }
     }
 

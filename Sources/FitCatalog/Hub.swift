@@ -1,4 +1,5 @@
 import FitCore
+import FitHTTP
 import Foundation
 
 #if canImport(FoundationNetworking)
@@ -147,31 +148,21 @@ public struct Hub: Sendable {
                 reason:
                     "\(snap.repo)/\(file) is not in fit's Hub cache and the Hub is off (--offline or HF_HUB_OFFLINE)")
         }
-        var want = 8 << 20
         let url = fileURL(snap.repo, snap.commit, file)
-        while true {
+        let (parsed, data) = try await RemoteGGUF.header(what: "\(snap.repo)/\(file)") {
+            (want: Int) async throws(Failure) in
             let (status, data) = try await get(url, range: 0...(want - 1), limit: want)
             guard status == 206 || status == 200 else {
                 throw Failure(reason: "\(snap.repo)/\(file): the Hub answered HTTP \(status)")
             }
-            do {
-                let parsed = try GGUFReader.parse([UInt8](data))
-                if let cacheFile {
-                    try? FileManager.default.createDirectory(
-                        at: cacheFile.deletingLastPathComponent(), withIntermediateDirectories: true)
-                    try? data.write(to: cacheFile, options: .atomic)
-                }
-                return parsed
-            } catch .truncated(let need) {
-                guard data.count >= want, need <= 256 << 20 else {
-                    throw Failure(
-                        reason: "\(snap.repo)/\(file): \(GGUFError.truncated(needAtLeast: need).description)")
-                }
-                want = min(max(need + (1 << 20), want * 2), 256 << 20)
-            } catch {
-                throw Failure(reason: "\(snap.repo)/\(file): \(error.description)")
-            }
+            return data
         }
+        if let cacheFile {
+            try? FileManager.default.createDirectory(
+                at: cacheFile.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try? data.write(to: cacheFile, options: .atomic)
+        }
+        return parsed
     }
 
     /// The repo's file list, config.json and shard headers: from the cache when this revision was
@@ -254,20 +245,12 @@ public struct Hub: Sendable {
 
     /// One GET, redirects followed, at most `limit` bytes of body kept (more ends the request).
     func get(_ url: String, range: ClosedRange<Int>?, limit: Int) async throws(Failure) -> (Int, Data) {
-        guard let u = URL(string: url), u.scheme == "http" || u.scheme == "https" else {
+        guard URL(string: endpoint)?.scheme.map({ $0 == "http" || $0 == "https" }) == true else {
             throw Failure(reason: "HF_ENDPOINT \(endpoint) is not an http(s) address")
         }
-        var request = URLRequest(url: u, timeoutInterval: timeout)
-        if let range { request.setValue("bytes=\(range.lowerBound)-\(range.upperBound)", forHTTPHeaderField: "Range") }
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        request.setValue("fit/0.1", forHTTPHeaderField: "User-Agent")
-        do {
-            return try await BoundedFetch(limit: limit).run(request, resourceTimeout: timeout * 4)
-        } catch let e as BoundedFetch.TooLarge {
-            throw Failure(reason: "\(url) sent more than \(e.limit) bytes where fit asked for at most that")
-        } catch {
-            throw Failure(reason: "could not reach the Hub at \(endpoint): \(error.localizedDescription)")
-        }
+        return try await BoundedGet.run(
+            url, range: range, limit: limit, headers: token.map { ["Authorization": "Bearer \($0)"] } ?? [:],
+            timeout: timeout, service: "the Hub at \(endpoint)")
     }
 
     // MARK: the cache
@@ -305,64 +288,51 @@ public struct Hub: Sendable {
     }
 }
 
-/// A GET whose body is bounded: the transfer is cancelled once it passes `limit` bytes.
-final class BoundedFetch: NSObject, URLSessionDataDelegate, @unchecked Sendable {
-    struct TooLarge: Error { var limit: Int }
-    let limit: Int
-    private var body = Data()
-    private var status = 0
-    private var tooLarge = false
-    private var done: CheckedContinuation<(Int, Data), Error>?
-    private let lock = NSLock()
+/// A GGUF header read from a server by Range requests from the file's start: 8 MiB first, grown
+/// as far as the parser asks (vocabularies can take more), never past 256 MiB.
+enum RemoteGGUF {
+    static let maxHeader = 256 << 20
 
-    init(limit: Int) { self.limit = limit }
-
-    func run(_ request: URLRequest, resourceTimeout: TimeInterval) async throws -> (Int, Data) {
-        let config = URLSessionConfiguration.ephemeral
-        config.timeoutIntervalForRequest = request.timeoutInterval
-        config.timeoutIntervalForResource = resourceTimeout
-        let session = URLSession(configuration: config, delegate: self, delegateQueue: nil)
-        defer { session.finishTasksAndInvalidate() }
-        return try await withCheckedThrowingContinuation { c in
-            lock.lock()
-            done = c
-            lock.unlock()
-            session.dataTask(with: request).resume()
+    static func header(what: String, fetch: (Int) async throws(Hub.Failure) -> Data) async throws(Hub.Failure) -> (
+        GGUFFile, Data
+    ) {
+        var want = 8 << 20
+        while true {
+            let data = try await fetch(want)
+            do {
+                return (try GGUFReader.parse([UInt8](data)), data)
+            } catch .truncated(let need) {
+                guard data.count >= want, need <= maxHeader else {
+                    throw Hub.Failure(reason: "\(what): \(GGUFError.truncated(needAtLeast: need).description)")
+                }
+                want = min(max(need + (1 << 20), want * 2), maxHeader)
+            } catch {
+                throw Hub.Failure(reason: "\(what): \(error.description)")
+            }
         }
     }
+}
 
-    func urlSession(
-        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-        completionHandler: @escaping (URLSession.ResponseDisposition) -> Void
-    ) {
-        lock.lock()
-        status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        lock.unlock()
-        completionHandler(.allow)
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        lock.lock()
-        body.append(data)
-        let over = body.count > limit
-        if over { tooLarge = true }
-        lock.unlock()
-        if over { dataTask.cancel() }
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
-        lock.lock()
-        let c = done
-        done = nil
-        let result = (status, body)
-        let large = tooLarge
-        lock.unlock()
-        if large {
-            c?.resume(throwing: TooLarge(limit: limit))
-        } else if let error {
-            c?.resume(throwing: error)
-        } else {
-            c?.resume(returning: result)
+/// One GET with a bounded body, redirects followed; a transport failure is named by `service`.
+enum BoundedGet {
+    static func run(
+        _ url: String, range: ClosedRange<Int>?, limit: Int, headers: [String: String], timeout: TimeInterval,
+        service: String
+    ) async throws(Hub.Failure) -> (Int, Data) {
+        guard let u = URL(string: url), u.scheme == "http" || u.scheme == "https" else {
+            throw Hub.Failure(reason: "\(url) is not an http(s) address (\(service))")
+        }
+        var request = URLRequest(url: u, timeoutInterval: timeout)
+        if let range { request.setValue("bytes=\(range.lowerBound)-\(range.upperBound)", forHTTPHeaderField: "Range") }
+        for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
+        request.setValue("fit/0.1", forHTTPHeaderField: "User-Agent")
+        do {
+            let reply = try await HTTPFetch(limit: limit).run(request, resourceTimeout: timeout * 4)
+            return (reply.status, reply.body)
+        } catch let e as HTTPFetch.TooLarge {
+            throw Hub.Failure(reason: "\(url) sent more than \(e.limit) bytes where fit asked for at most that")
+        } catch {
+            throw Hub.Failure(reason: "could not reach \(service): \(error.localizedDescription)")
         }
     }
 }

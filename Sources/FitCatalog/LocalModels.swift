@@ -29,7 +29,7 @@ public struct LocalModelScanner: Sendable {
             ("huggingface", hf),
             ("lmstudio", home + "/.lmstudio/models"),
             ("lmstudio", home + "/.cache/lm-studio/models"),
-            ("ollama", env["OLLAMA_MODELS"] ?? home + "/.ollama/models"),
+            ("ollama", env["OLLAMA_MODELS"].flatMap { $0.isEmpty ? nil : $0 } ?? home + "/.ollama/models"),
             ("llama.cpp", env["LLAMA_CACHE"] ?? home + "/.cache/llama.cpp"),
         ]
     }

@@ -343,6 +343,8 @@ public struct ModelBuild: Sendable {
     /// How this build is started.
     public enum Launch: Sendable, Equatable {
         case llamaServer(file: String)
+        /// A GGUF repo on the Hub: `llama-server -hf REPO:QUANT` downloads and serves it.
+        case llamaServerHub(repo: String, quant: String?)
         case vllm(repo: String)
         case mlx(repo: String)
         case none
@@ -374,7 +376,12 @@ public struct ModelBuild: Sendable {
     public var architecture: ModelArchitecture { work.work.architecture }
     public var weights: WeightLayout { work.work.weights }
     /// llama.cpp runs it (MoE experts can stay in RAM, layers can be offloaded).
-    public var runsOnLlamaCpp: Bool { if case .llamaServer = launch { true } else { false } }
+    public var runsOnLlamaCpp: Bool {
+        switch launch {
+        case .llamaServer, .llamaServerHub: true
+        default: false
+        }
+    }
 
     /// A catalog model's GGUF quant.
     public static func catalog(_ m: CatalogModel, scheme: QuantScheme, tensors given: [TensorShape]? = nil)
@@ -497,6 +504,9 @@ public enum Advisor {
     public static func launch(_ build: ModelBuild, plan: MemoryPlan, gpuCount: Int) -> [String] {
         switch build.launch {
         case .llamaServer(let file): LaunchFlags.llamaServer(modelFile: file, plan: plan, devices: gpuCount)
+        case .llamaServerHub(let repo, let quant):
+            LaunchFlags.llamaServer(
+                model: ["-hf", repo + (quant.map { ":" + $0 } ?? "")], plan: plan, devices: gpuCount)
         case .vllm(let repo):
             [
                 "vllm", "serve", repo, "--max-model-len", "\(plan.options.context.count)", "--gpu-memory-utilization",

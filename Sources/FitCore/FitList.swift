@@ -83,13 +83,21 @@ public enum FitList {
 /// The llama-server command line for a plan (what `fit plan` prints to launch it).
 public enum LaunchFlags {
     public static func llamaServer(modelFile: String, plan: MemoryPlan, devices gpuCount: Int) -> [String] {
+        llamaServer(model: ["-m", modelFile], plan: plan, devices: gpuCount)
+    }
+
+    /// `model`: how llama-server finds the weights (`-m FILE`, or `-hf REPO:QUANT` from the Hub).
+    public static func llamaServer(model: [String], plan: MemoryPlan, devices gpuCount: Int) -> [String] {
         let o = plan.options
         // llama-server's -c is the total over its slots: each of -np sequences gets c / np.
         let total = o.unifiedKV ? o.context.count : o.context.count * o.slots
-        var f = [
-            "llama-server", "-m", modelFile, "-c", String(total), "-np", String(o.slots),
-            "-ngl", String(plan.gpuLayers), "-fa", o.flashAttention ? "on" : "off",
-        ]
+        var f =
+            [
+                "llama-server"
+            ] + model + [
+                "-c", String(total), "-np", String(o.slots),
+                "-ngl", String(plan.gpuLayers), "-fa", o.flashAttention ? "on" : "off",
+            ]
         if o.kvType != .f16 { f += ["-ctk", o.kvType.rawValue, "-ctv", o.kvType.rawValue] }
         if o.ubatch != 512 { f += ["-ub", String(o.ubatch)] }
         if o.swaFull { f.append("--swa-full") }

@@ -16,6 +16,7 @@ enum FuzzTarget: String, CaseIterable {
     case nvidiaSmi = "nvidia-smi"
     case catalog
     case endpoint
+    case ollama
 
     /// A GPU with 24 GiB and 64 GiB of RAM: where the GGUF and config targets plan.
     static let planTarget = PlanTarget(
@@ -73,10 +74,16 @@ enum FuzzTarget: String, CaseIterable {
             let text = String(decoding: bytes, as: UTF8.self)
             _ = CatalogParser.parseModels(yaml: text, file: "fuzz.yaml")
             _ = CatalogParser.parseHardware(yaml: text, file: "fuzz.yaml")
+        case .ollama:
+            // An Ollama name on the first line, a registry's or a store's manifest after it.
+            let text = String(decoding: bytes, as: UTF8.self)
+            let (first, rest) = text.firstIndex(of: "\n").map { (text[..<$0], text[$0...]) } ?? (text[...], ""[...])
+            _ = OllamaName.parse(String(first))?.description
+            if let m = try? OllamaManifest.parse(Data(rest.utf8), what: "fuzz") { _ = try? m.requireModel("fuzz") }
         case .endpoint:
-            // What curl wrote: the body, then "\n<status>". Split into two chunks to cross a boundary.
+            // What a server sent, split into two chunks to cross a boundary.
             let cut = bytes.count / 2
-            let r = Endpoint.Response(chunks: [(0.1, Array(bytes[..<cut])), (0.2, Array(bytes[cut...]))], exit: 0)
+            let r = Endpoint.Response(status: 200, chunks: [(0.1, Array(bytes[..<cut])), (0.2, Array(bytes[cut...]))])
             _ = try? Endpoint(baseURL: "http://127.0.0.1:9", model: "m").timing(of: r)
             let (_, text) = r.reply()
             _ = try? JSONSerialization.jsonObject(with: Data(text.utf8))

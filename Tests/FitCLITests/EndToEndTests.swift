@@ -29,6 +29,14 @@ struct Fit {
         environment["NO_COLOR"] = "1"
         environment["FIT_DATA_DIR"] =
             FileManager.default.temporaryDirectory.appendingPathComponent("fit-e2e-data-none").path
+        // No test reaches the internet or this machine's own Ollama models: an unknown Ollama name
+        // meets a closed loopback port (refused at once) and an empty store, unless a test serves one.
+        environment["FIT_OLLAMA_REGISTRY"] = "http://127.0.0.1:9"
+        environment["OLLAMA_MODELS"] =
+            FileManager.default.temporaryDirectory.appendingPathComponent(
+                "fit-e2e-ollama-none"
+            ).path
+        environment["HF_ENDPOINT"] = "http://127.0.0.1:9"
         for (k, v) in env { environment[k] = v }
         p.environment = environment
         // Output goes to files, not pipes: nothing can block however much fit prints.
@@ -454,7 +462,9 @@ struct ScanAddEndToEndTests {
     func scan() async throws {
         let h = try await home()
         defer { try? FileManager.default.removeItem(atPath: h) }
-        let r = try await Fit.run(["catalog", "scan", "--json"], env: ["HOME": h, "FIT_DATA_DIR": h + "/data"])
+        // OLLAMA_MODELS empty: the store under HOME, as on a machine that never set it.
+        let r = try await Fit.run(
+            ["catalog", "scan", "--json"], env: ["HOME": h, "FIT_DATA_DIR": h + "/data", "OLLAMA_MODELS": ""])
         #expect(r.code == 0, "\(r.stderr)")
         let found = (try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]]) ?? []
         let smol = found.first { $0["location"] as? String == "huggingface" }

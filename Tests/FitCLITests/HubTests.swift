@@ -2,42 +2,42 @@ import FitTestSupport
 import Foundation
 import Testing
 
-/// A recorded Hugging Face Hub on loopback (Tests/Fixtures/hub/server.py): the API route, the
-/// resolve redirect and Range requests, as the real Hub serves them.
-final class LoopbackHub {
-    let process = Process()
+/// A Python server of the test fixtures on 127.0.0.1 that prints `PORT <n>` first: the recorded
+/// Hub and Ollama registry (Tests/Fixtures/hub/server.py), the campaign's hostile chat server
+/// (Tests/Fixtures/hostile/server/server.py).
+final class LoopbackServer {
     let root: URL
     let port: Int
     var endpoint: String { "http://127.0.0.1:\(port)" }
+    private var server: Process?
 
-    private init(root: URL, port: Int) {
+    private init(root: URL, port: Int, server: Process) {
         self.root = root
         self.port = port
+        self.server = server
     }
 
-    static func start(root: URL) async throws -> LoopbackHub {
-        let out = root.appendingPathComponent("server.out")
+    /// Starts `script` (relative to the package) with `arguments`; its output goes to a file in `root`.
+    static func start(script: String, arguments: [String], root: URL) async throws -> LoopbackServer {
+        let out = root.appendingPathComponent("server-\(UUID().uuidString).out")
         FileManager.default.createFile(atPath: out.path, contents: nil)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", packageRoot.appendingPathComponent("Tests/Fixtures/hub/server.py").path, root.path]
+        p.arguments = ["python3", packageRoot.appendingPathComponent(script).path] + arguments
         p.standardOutput = try FileHandle(forWritingTo: out)
         p.standardError = FileHandle.nullDevice
         try p.run()
-        for _ in 0..<200 {
+        for _ in 0..<400 {
             if let text = try? String(contentsOf: out, encoding: .utf8), let line = text.split(separator: "\n").first,
                 line.hasPrefix("PORT "), let port = Int(line.dropFirst(5))
             {
-                let hub = LoopbackHub(root: root, port: port)
-                hub.server = p
-                return hub
+                return LoopbackServer(root: root, port: port, server: p)
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        p.terminate()
-        throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "the loopback Hub did not start"])
+        kill(p.processIdentifier, SIGKILL)
+        throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "\(script) did not start"])
     }
-    private var server: Process?
 
     func stop() {
         if let s = server, s.isRunning {
@@ -48,10 +48,18 @@ final class LoopbackHub {
     }
     deinit { stop() }
 
-    /// What the server was asked, one line per request: `GET PATH RANGE`.
+    /// What the recorded Hub was asked, one line per request: `GET PATH RANGE`.
     var requests: [String] {
         ((try? String(contentsOf: root.appendingPathComponent("requests.log"), encoding: .utf8)) ?? "")
             .split(separator: "\n").map(String.init)
+    }
+}
+
+/// The recorded Hugging Face Hub and Ollama registry on loopback: the API routes, the redirects
+/// and Range requests, as the real services serve them. `root` holds the repos and tags.
+enum LoopbackHub {
+    static func start(root: URL) async throws -> LoopbackServer {
+        try await LoopbackServer.start(script: "Tests/Fixtures/hub/server.py", arguments: [root.path], root: root)
     }
 }
 

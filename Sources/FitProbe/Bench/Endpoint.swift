@@ -1,6 +1,10 @@
 import FitCore
+import FitHTTP
 import Foundation
-import Subprocess
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// Something that answers chat-completion requests: a live endpoint, or a recorded session replayed.
 public protocol ChatService: Sendable {
@@ -20,9 +24,8 @@ public final class RecordedChat: ChatService, @unchecked Sendable {
     }
 }
 
-/// An OpenAI-compatible chat endpoint (llama-server, Ollama, LM Studio, vLLM), spoken to through
-/// curl (Debian's `curl`): fit links no HTTP stack of its own, and curl's exit codes name every
-/// network failure precisely.
+/// An OpenAI-compatible chat endpoint (llama-server, Ollama, LM Studio, vLLM), spoken to over
+/// URLSession with a bounded reply: each failure of the network is named in one sentence.
 public struct Endpoint: ChatService {
     public var baseURL: String
     public var model: String
@@ -97,7 +100,7 @@ public struct Endpoint: ChatService {
         return try timing(of: try await post(body, stream: true))
     }
 
-    /// The timing of one streamed reply: what curl received, with when each chunk arrived.
+    /// The timing of one streamed reply: what the server sent, with when each chunk arrived.
     /// (Public for the fuzz target: the bytes are whatever the server sent.)
     public func timing(of r: Response) throws -> StreamTiming {
         let (status, text) = r.reply()
@@ -142,30 +145,22 @@ public struct Endpoint: ChatService {
     static let maxReplyBytes = 32 << 20
 
     public struct Response: Sendable {
+        public var status: Int
         public var chunks: [(Double, [UInt8])]
-        public var exit: Int32
-        public init(chunks: [(Double, [UInt8])], exit: Int32) {
+        public init(status: Int, chunks: [(Double, [UInt8])]) {
+            self.status = status
             self.chunks = chunks
-            self.exit = exit
         }
-        public func reply() -> (Int, String) {
-            // curl -w appends "\n<status>" after the body.
-            let all = chunks.flatMap(\.1)
-            guard let nl = all.lastIndex(of: UInt8(ascii: "\n")),
-                let status = Int(
-                    String(decoding: all[(nl + 1)...], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
-            else {
-                return (0, String(decoding: all, as: UTF8.self))
-            }
-            return (status, String(decoding: all[..<nl], as: UTF8.self))
-        }
+        public func reply() -> (Int, String) { (status, String(decoding: chunks.flatMap(\.1), as: UTF8.self)) }
 
         /// The body's lines with the time their last byte arrived, split on bytes (a 300 MB line
-        /// costs one pass, not one per character).
+        /// costs one pass, not one per character). A last line without its newline counts.
         func lines() -> [(Double, Substring)] {
             var out: [(Double, Substring)] = []
             var pending: [UInt8] = []
+            var last = 0.0
             for (t, bytes) in chunks {
+                last = t
                 var from = 0
                 while let nl = bytes[from...].firstIndex(of: UInt8(ascii: "\n")) {
                     pending += bytes[from..<nl]
@@ -175,7 +170,8 @@ public struct Endpoint: ChatService {
                 }
                 pending += bytes[from...]
             }
-            return out  // what follows the last newline is curl's status code
+            if !pending.isEmpty { out.append((last, Substring(String(decoding: pending, as: UTF8.self)))) }
+            return out
         }
     }
 
@@ -193,75 +189,53 @@ public struct Endpoint: ChatService {
     }
 
     func post(_ body: [String: Any], stream: Bool) async throws -> Response {
-        let data = try JSONSerialization.data(withJSONObject: body)
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "fit-request-\(UUID().uuidString).json")
-        try data.write(to: file)
-        defer { try? FileManager.default.removeItem(at: file) }
-        var args = [
-            "-sS", "-N", "--max-time", String(Int(timeout.components.seconds)), "-H", "Content-Type: application/json",
-            "--data-binary", "@" + file.path, "-w", "\n%{http_code}", chatURL,
-        ]
+        guard let url = URL(string: chatURL) else {
+            throw Failure(sentence: Self.problem(with: baseURL) ?? "--endpoint \(baseURL.prefix(200)) is not a URL")
+        }
+        let seconds = TimeInterval(timeout.components.seconds)
+        var request = URLRequest(url: url, timeoutInterval: seconds)
+        request.httpMethod = "POST"
+        request.httpBody = try JSONSerialization.data(withJSONObject: body)
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue("fit/0.1", forHTTPHeaderField: "User-Agent")
         if let key = ProcessInfo.processInfo.environment["FIT_API_KEY"], !key.isEmpty {
-            args = ["-H", "Authorization: Bearer \(key)"] + args
+            request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
         }
-        let start = ContinuousClock.now
-        let chunks: [(Double, [UInt8])]
-        let status: TerminationStatus
         do {
-            let result = try await Subprocess.run(
-                .name("curl"), arguments: Arguments(args), input: .none, output: .sequence, error: .discarded
-            ) { execution -> [(Double, [UInt8])]? in
-                var chunks: [(Double, [UInt8])] = []
-                var total = 0
-                for try await chunk in execution.standardOutput {
-                    let bytes = chunk.withUnsafeBytes { Array($0) }
-                    total += bytes.count
-                    if total > Self.maxReplyBytes {
-                        // An endless stream: stop reading and stop curl, instead of growing without end.
-                        try? execution.send(signal: .kill)
-                        return nil
-                    }
-                    let d = ContinuousClock.now - start
-                    chunks.append((Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18, bytes))
-                }
-                return chunks
-            }
-            guard let read = result.closureResult else {
-                throw Failure(
-                    sentence:
-                        "\(chatURL) sent more than \(Self.maxReplyBytes >> 20) MiB for one reply (a chat reply is a few hundred KB); the server may be stuck in a loop"
-                )
-            }
-            chunks = read
-            status = result.terminationStatus
-        } catch let f as Failure {
-            throw f
+            // The whole exchange within the timeout, as each wait for bytes: a server that sends one
+            // byte every two seconds ends there too.
+            let reply = try await HTTPFetch(limit: Self.maxReplyBytes).run(request, resourceTimeout: seconds)
+            return Response(status: reply.status, chunks: reply.chunks.map { ($0.seconds, $0.bytes) })
+        } catch is HTTPFetch.TooLarge {
+            // An endless stream: the transfer is cancelled, instead of growing without end.
+            throw Failure(
+                sentence:
+                    "\(chatURL) sent more than \(Self.maxReplyBytes >> 20) MiB for one reply (a chat reply is a few hundred KB); the server may be stuck in a loop"
+            )
+        } catch let e as URLError {
+            throw Failure(sentence: sentence(for: e))
         } catch {
-            throw Failure(
-                sentence: "cannot run curl to reach \(chatURL) (\(error)); install it with `apt-get install curl`")
+            throw Failure(sentence: "could not talk to \(chatURL): \(error.localizedDescription)")
         }
-        guard case .exited(let code) = status else {
-            throw Failure(sentence: "curl was killed while talking to \(chatURL)")
+    }
+
+    /// What a transport failure means, for the person who typed --endpoint.
+    func sentence(for e: URLError) -> String {
+        switch e.code {
+        case .cannotFindHost, .dnsLookupFailed: return "\(baseURL): the host name does not resolve; check --endpoint"
+        case .cannotConnectToHost:
+            return
+                "\(baseURL) refused the connection: is the server running? Start it (e.g. `llama-server -m MODEL.gguf --port 8080`) or fix --endpoint"
+        case .timedOut:
+            return
+                "\(chatURL) did not finish within \(timeout.components.seconds) s; the model may be looping or too slow (raise --timeout)"
+        case .networkConnectionLost: return "\(chatURL) dropped the connection mid-reply; check the server's log"
+        case .badServerResponse, .zeroByteResource, .cannotParseResponse:
+            return "\(chatURL) closed the connection without a valid reply; check the server's log"
+        case .unsupportedURL, .badURL:
+            return Self.problem(with: baseURL) ?? "--endpoint \(baseURL.prefix(200)) is not a URL"
+        default: return "could not talk to \(chatURL): \(e.localizedDescription)"
         }
-        switch code {
-        case 0: break
-        case 6: throw Failure(sentence: "\(baseURL): the host name does not resolve; check --endpoint")
-        case 7:
-            throw Failure(
-                sentence:
-                    "\(baseURL) refused the connection: is the server running? Start it (e.g. `llama-server -m MODEL.gguf --port 8080`) or fix --endpoint"
-            )
-        case 28:
-            throw Failure(
-                sentence:
-                    "\(chatURL) did not finish within \(timeout.components.seconds) s; the model may be looping or too slow (raise --timeout)"
-            )
-        case 52: throw Failure(sentence: "\(chatURL) closed the connection without a reply; check the server's log")
-        case 56: throw Failure(sentence: "\(chatURL) dropped the connection mid-reply; check the server's log")
-        default: throw Failure(sentence: "curl failed with exit code \(code) talking to \(chatURL)")
-        }
-        return Response(chunks: chunks, exit: code)
     }
 
     static func snippet(_ s: String) -> String {
