@@ -367,7 +367,8 @@ extension PlanReport.ThroughputReport {
             note =
                 switch why {
                 case .doesNotFit: "no estimate: the model does not fit"
-                case .unknownGPU: "no estimate: the GPU's bandwidth and FP16 throughput are not in the hardware table"
+                case .unknownGPU:
+                    "no estimate: the GPU's bandwidth and FP16 throughput are not in the hardware table (measure the GPU with `fit bench runtime MODEL.gguf`, or name a listed card with --hardware)"
                 case .noCalibration: "no estimate: the catalog has no throughput measurements to calibrate on"
                 }
         case .success(let s):

@@ -105,7 +105,7 @@ final class Session {
         let resolver = catalog.hardwareResolver
         return machine.gpus.compactMap { g in
             guard let bandwidth = g.memoryBandwidthGBs?.value,
-                let spec = g.name.value.flatMap({ resolver.match(name: $0, memory: g.memoryTotal.value) })
+                let spec = g.tableEntry(resolver)?.0
             else { return nil }
             let device = ComputeDevice(
                 bandwidthGBs: bandwidth, fp16TFLOPS: spec.fp16TFLOPS, backend: g.backend, dies: spec.dies ?? 1,

@@ -347,14 +347,10 @@ extension MachineDescription {
     public func withTableFacts(_ resolver: HardwareResolver) -> MachineDescription {
         var m = self
         for i in m.gpus.indices where m.gpus[i].memoryBandwidthGBs?.value == nil {
-            guard let name = m.gpus[i].name.value else { continue }
-            // Apple names its bins by GPU cores: "Apple M4 Max (40-core GPU)" before "Apple M4 Max".
-            let binned = m.gpus[i].gpuCores?.value.flatMap {
-                resolver.match(name: "\(name) (\($0)-core GPU)", memory: nil)
-            }
-            if let spec = binned ?? resolver.match(name: name, memory: m.gpus[i].memoryTotal.value) {
+            guard let name = m.gpus[i].name.value ?? m.gpus[i].pciName else { continue }
+            if let (spec, how) = m.gpus[i].tableEntry(resolver) {
                 m.gpus[i].memoryBandwidthGBs = Fact(
-                    spec.bandwidthGBs, source: .table, detail: "catalog hardware table: \(spec.name)")
+                    spec.bandwidthGBs, source: .table, detail: "catalog hardware table: \(spec.name)\(how)")
                 // A driver that does not report VRAM (i915 on Arc): the table's size, flagged. One
                 // that reported an error or a size no GPU has is not papered over: the GPU may be unwell.
                 if m.gpus[i].memoryTotal.value == nil, m.gpus[i].memoryTotal.status == .absent,
@@ -365,10 +361,62 @@ extension MachineDescription {
                         detail: "the driver does not report VRAM; catalog hardware table: \(spec.name)")
                 }
             } else {
-                m.gpus[i].memoryBandwidthGBs = .missing(.table, .absent, "\(name) is not in the catalog hardware table")
+                m.gpus[i].memoryBandwidthGBs = .missing(
+                    .table, .absent,
+                    "\(name)\(m.gpus[i].pciID.map { " (PCI \($0))" } ?? "") is not in the catalog hardware table")
             }
         }
         return m
+    }
+}
+
+extension GPUDescription {
+    /// "Radeon RX 7900 XT/7900 XTX" -> "Radeon RX 7900 XT", "Radeon RX 7900 XTX": each later
+    /// alternative takes the words of the first that come before its own first word.
+    public static func alternatives(_ text: String) -> [String] {
+        let parts = text.split(separator: "/").map { $0.split(separator: " ").joined(separator: " ") }.filter {
+            !$0.isEmpty
+        }
+        guard let first = parts.first else { return [] }
+        let words = first.split(separator: " ").map(String.init)
+        return [first]
+            + parts.dropFirst().map { alt in
+                let lead = alt.split(separator: " ").first.map(String.init) ?? alt
+                let prefix = words.firstIndex(of: lead).map { Array(words[..<$0]) } ?? Array(words.dropLast())
+                return (prefix + [alt]).joined(separator: " ")
+            }
+    }
+
+    /// The hardware table's entry for this GPU: by the driver's name (Apple's by its bin of GPU
+    /// cores first), else by its PCI name, the marketing name pci.ids gives in brackets
+    /// (`AD102 [GeForce RTX 4090]`) or fit's table of GPUs newer than pci.ids. The second value
+    /// says how it matched when not by the driver's name.
+    public func tableEntry(_ resolver: HardwareResolver) -> (HardwareSpec, how: String)? {
+        if let name = name.value {
+            // Apple names its bins by GPU cores: "Apple M4 Max (40-core GPU)" before "Apple M4 Max".
+            if let cores = gpuCores?.value, let s = resolver.match(name: "\(name) (\(cores)-core GPU)", memory: nil) {
+                return (s, "")
+            }
+            if let s = resolver.match(name: name, memory: memoryTotal.value) { return (s, "") }
+        }
+        // pci.ids spells the marketing name in brackets after the chip, with alternatives after a
+        // slash ("Navi 31 [Radeon RX 7900 XT/7900 XTX]"): each is tried, and the memory size must
+        // leave exactly one entry.
+        for (text, how) in [(name.value, ""), (pciName, ", matched by its PCI name")] {
+            guard let text, let open = text.lastIndex(of: "["), let close = text.lastIndex(of: "]"), open < close
+            else { continue }
+            let alternatives = Self.alternatives(String(text[text.index(after: open)..<close]))
+            let specs = alternatives.compactMap { resolver.match(name: $0, memory: memoryTotal.value) }
+            if let first = specs.first, specs.allSatisfy({ $0.id == first.id }) {
+                return (first, how.isEmpty ? "" : "\(how) \(text)\(pciID.map { " (\($0))" } ?? "")")
+            }
+        }
+        if let pci = pciName, pci != name.value, !pci.contains("["),
+            let s = resolver.match(name: pci, memory: memoryTotal.value)
+        {
+            return (s, ", matched by its PCI name \(pci)\(pciID.map { " (\($0))" } ?? "")")
+        }
+        return nil
     }
 }
 

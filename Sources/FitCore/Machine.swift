@@ -277,6 +277,11 @@ public struct GPUDescription: Codable, Sendable, Equatable {
     /// GPU cores, where the platform tells (Apple: the IO registry's `gpu-core-count`): Apple's
     /// bandwidth differs by bin (M4 Max: 32 cores 410 GB/s, 40 cores 546 GB/s).
     public var gpuCores: Fact<Int>?
+    /// The PCI vendor and device id (`10de:2684`) and the name pci.ids (or fit's table of newer
+    /// GPUs) gives it (`AD102 [GeForce RTX 4090]`): a second way to find the GPU in the hardware
+    /// table when the driver's name is generic or unknown to it.
+    public var pciID: String?
+    public var pciName: String?
 
     public init(
         index: Int, vendor: GPUVendor, name: Fact<String>, pciAddress: String?, driver: Fact<String>,

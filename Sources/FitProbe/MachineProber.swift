@@ -381,6 +381,11 @@ public struct MachineProber: Sendable {
                 var gpu = GPUDescription(
                     index: gpus.count, vendor: .nvidia, name: row.name, pciAddress: address, driver: row.driver,
                     memoryTotal: row.memoryTotal, memoryFree: row.memoryFree, unifiedMemory: unified, backend: .cuda)
+                if let address, let dev = pci.first(where: { $0.address == address }) {
+                    let key = PCINames.key(dev.vendorID, dev.deviceID)
+                    gpu.pciID = key
+                    gpu.pciName = PCINames.newer[key] ?? dev.deviceName
+                }
                 if let x = extended.first(where: { $0.index == row.index }) {
                     gpu.computeCapability = x.computeCapability
                     gpu.memoryClockMHz = x.memoryClockMHz
@@ -449,6 +454,7 @@ public struct MachineProber: Sendable {
                 index: gpus.count, vendor: vendor, name: name, pciAddress: dev.address,
                 driver: Fact(dev.driver, source: .sysfs), memoryTotal: total, memoryFree: free,
                 unifiedMemory: unified, backend: backend)
+            gpu.pciID = PCINames.key(dev.vendorID, dev.deviceID)
             if vendor == .amd, unified {
                 gpu.sharedMemoryLimit =
                     root.trimmed(dir + "/mem_info_gtt_total").flatMap { Int64($0) }

@@ -164,3 +164,47 @@ struct HardwareTests {
                 == .gib(16))
     }
 }
+
+@Suite("A GPU found by its PCI name when the driver's name is generic")
+struct PCINameTests {
+    static func spec(_ id: String, _ name: String, gb: Double, bw: Double) -> HardwareSpec {
+        HardwareSpec(
+            id: id, name: name, vendor: .amd, memoryGB: gb, nvidiaSmiMiB: nil, memoryType: "GDDR6",
+            unifiedMemory: false, bandwidthGBs: bw, fp16TFLOPS: 100, aliases: [], source: "t", notes: nil)
+    }
+    let resolver = HardwareResolver(specs: [
+        spec("rx-7900-xt", "AMD Radeon RX 7900 XT", gb: 20, bw: 800),
+        spec("rx-7900-xtx", "AMD Radeon RX 7900 XTX", gb: 24, bw: 960),
+    ])
+
+    func gpu(_ name: String, pci: String?, memory: ByteCount) -> GPUDescription {
+        var g = GPUDescription(
+            index: 0, vendor: .amd, name: Fact(name, source: .sysfs), pciAddress: "0000:03:00.0",
+            driver: Fact("amdgpu", source: .sysfs), memoryTotal: Fact(memory, source: .sysfs),
+            memoryFree: Fact(memory, source: .sysfs), unifiedMemory: false, backend: .rocm)
+        g.pciID = "1002:744c"
+        g.pciName = pci
+        return g
+    }
+
+    @Test("pci.ids alternatives after a slash are each a card; the memory size picks the one")
+    func alternatives() throws {
+        #expect(
+            GPUDescription.alternatives("Radeon RX 7900 XT/7900 XTX") == ["Radeon RX 7900 XT", "Radeon RX 7900 XTX"])
+        let name = "Navi 31 [Radeon RX 7900 XT/7900 XTX/7900 GRE/7900M]"
+        let xtx = try #require(gpu(name, pci: nil, memory: .gib(24)).tableEntry(resolver))
+        #expect(xtx.0.id == "rx-7900-xtx")
+        let xt = try #require(gpu(name, pci: nil, memory: .gib(20)).tableEntry(resolver))
+        #expect(xt.0.id == "rx-7900-xt")
+        #expect(gpu(name, pci: nil, memory: .gib(16)).tableEntry(resolver) == nil, "no card of 16 GB: none")
+    }
+
+    @Test("a generic driver name falls back to the PCI name, and the match says so")
+    func generic() throws {
+        let g = gpu("AMD Radeon Graphics", pci: "Navi 31 [Radeon RX 7900 XT/7900 XTX]", memory: .gib(24))
+        let (spec, how) = try #require(g.tableEntry(resolver))
+        #expect(spec.id == "rx-7900-xtx")
+        #expect(how == ", matched by its PCI name Navi 31 [Radeon RX 7900 XT/7900 XTX] (1002:744c)")
+        #expect(gpu("AMD Radeon Graphics", pci: "Device 7550", memory: .gib(16)).tableEntry(resolver) == nil)
+    }
+}

@@ -42,6 +42,32 @@ struct NvidiaFixtureTests {
         #expect(PlanTarget(machine: m).gpus.first?.capacity == .mib(24564 - 40 - 1024))
     }
 
+    @Test(
+        "a GPU whose driver name the table does not know is found by its PCI id's name (pci.ids), and says so; an unknown one names its PCI id"
+    )
+    func byPCIName() async throws {
+        let spec = HardwareSpec(
+            id: "rtx-4090", name: "NVIDIA GeForce RTX 4090", vendor: .nvidia, memoryGB: 24, nvidiaSmiMiB: 24564,
+            memoryType: "GDDR6X",
+            unifiedMemory: false, bandwidthGBs: 1008, fp16TFLOPS: 165.2, aliases: ["RTX 4090"], source: "t", notes: nil)
+        // libpci names the device from pci.ids, as on a live machine.
+        var m = await recorded("rtx-4090-desktop", libpci: true)
+        let g = try #require(m.gpus.first)
+        #expect(g.pciID == "10de:2684")
+        #expect(g.pciName?.contains("GeForce RTX 4090") == true, "\(g.pciName ?? "-")")
+        // What a driver older than the card prints.
+        m.gpus[0].name = Fact("NVIDIA Graphics Device", source: .nvidiaSmi)
+        let known = m.withTableFacts(HardwareResolver(specs: [spec])).gpus[0]
+        #expect(known.memoryBandwidthGBs?.value == 1008)
+        #expect(known.memoryBandwidthGBs?.detail?.contains("matched by its PCI name") == true)
+        m.gpus[0].pciName = "Device 2bff"
+        let unknown = m.withTableFacts(HardwareResolver(specs: [spec])).gpus[0]
+        #expect(unknown.memoryBandwidthGBs?.value == nil)
+        #expect(
+            unknown.memoryBandwidthGBs?.detail
+                == "NVIDIA Graphics Device (PCI 10de:2684) is not in the catalog hardware table")
+    }
+
     @Test("two RTX 3090s stay two devices, never one 48 GiB GPU")
     func dual3090() async {
         let m = await probe("dual-3090")
