@@ -59,9 +59,11 @@ struct CatalogCommand: AsyncParsableCommand {
             let env = ProcessInfo.processInfo.environment
             let dir = try CatalogLoader.locate(
                 explicit: catalogOptions.catalog, environment: env, executablePath: CatalogOptions.executablePath)
-            let loader = CatalogLoader(directory: dir, cacheDirectory: nil)
+            let loader = CatalogLoader(
+                directory: dir, cacheDirectory: nil,
+                name: CatalogOptions.displayName(dir, explicit: catalogOptions.catalog, environment: env))
             do {
-                let p = try CatalogLoader.parseAll(try loader.sourceFiles())
+                let p = try CatalogLoader.parseAll(try loader.sourceFiles(), catalogName: loader.name)
                 // The agent tasks `fit bench agent` runs are catalog files too.
                 let tasks = try AgentTaskLoader.load(directory: dir.appendingPathComponent("agent-tasks"))
                 print(

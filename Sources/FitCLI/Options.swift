@@ -188,12 +188,19 @@ struct CatalogOptions: ParsableArguments {
     )
     var catalog: String?
 
+    /// How errors name the catalog folder: the path the user gave (--catalog, FIT_CATALOG), else
+    /// `Catalog`, the one shipped next to fit.
+    static func displayName(_ dir: URL, explicit: String?, environment env: [String: String]) -> String {
+        explicit != nil || !(env["FIT_CATALOG"] ?? "").isEmpty ? dir.path : "Catalog"
+    }
+
     /// The shipped catalog and the loader that read it (for the evidence, later, without a second read).
     func loadShipped() throws -> (CatalogLoader, Catalog) {
         let env = ProcessInfo.processInfo.environment
         let dir = try CatalogLoader.locate(explicit: catalog, environment: env, executablePath: Self.executablePath)
         let loader = CatalogLoader(
-            directory: dir, cacheDirectory: CatalogLoader.defaultCacheDirectory(environment: env))
+            directory: dir, cacheDirectory: CatalogLoader.defaultCacheDirectory(environment: env),
+            name: Self.displayName(dir, explicit: catalog, environment: env))
         return (loader, try loader.load())
     }
 

@@ -37,10 +37,13 @@ public struct Catalog: Sendable {
 public struct CatalogLoader: Sendable {
     public var directory: URL
     public var cacheDirectory: URL?
+    /// How errors name the folder: `Catalog` for the one shipped with fit, else the path given.
+    public var name: String
 
-    public init(directory: URL, cacheDirectory: URL?) {
+    public init(directory: URL, cacheDirectory: URL?, name: String = "Catalog") {
         self.directory = directory
         self.cacheDirectory = cacheDirectory
+        self.name = name
     }
 
     /// The cache's format is this build of fit: the parser, the store, the snapshot codec and the
@@ -212,7 +215,7 @@ public struct CatalogLoader: Sendable {
         let files = try sourceFiles()
         let fp = Self.fingerprint(files)
         guard let cacheDirectory else {
-            let parsed = try Self.parseAll(files)
+            let parsed = try Self.parseAll(files, catalogName: name)
             return Catalog(
                 models: parsed.models, hardware: parsed.hardware, cloud: parsed.cloud, calibration: parsed.calibration,
                 fingerprint: fp)
@@ -226,7 +229,7 @@ public struct CatalogLoader: Sendable {
                 models: snap.models, hardware: snap.hardware, cloud: snap.cloud, calibration: snap.calibration,
                 fingerprint: fp)
         }
-        let parsed = try Self.parseAll(files)
+        let parsed = try Self.parseAll(files, catalogName: name)
         let calibration = parsed.calibration
         do {
             try FileManager.default.createDirectory(at: cacheDirectory, withIntermediateDirectories: true)
@@ -279,7 +282,7 @@ public struct CatalogLoader: Sendable {
                 return e
             }
         }
-        return try Self.parseAll(try sourceFiles()).evidence
+        return try Self.parseAll(try sourceFiles(), catalogName: name).evidence
     }
 
     static var readOnly: Configuration {

@@ -413,6 +413,12 @@ public enum CatalogParser {
         case .keyNotFound(let key, let ctx):
             return (path(ctx.codingPath + [key]), "is required")
         case .dataCorrupted(let ctx):
+            // Not YAML at all: Yams's own error says where (line:column) and what.
+            if ctx.codingPath.isEmpty, let yaml = ctx.underlyingError {
+                // Its first line (`5:8: error: scanner: ...`); the excerpt after it is the file's own text.
+                let first = String(describing: yaml).split(separator: "\n").first.map(String.init) ?? "\(yaml)"
+                return ("-", "not valid YAML: \(oneLine(first))")
+            }
             return (
                 path(ctx.codingPath),
                 "must be \(ctx.debugDescription.lowercased().contains("int") ? "an integer" : "valid"): \(oneLine(ctx.debugDescription))"

@@ -376,4 +376,29 @@ struct CampaignFindingsTests {
         #expect(stale.allSatisfy { !left.contains($0) }, "\(left)")
         #expect(left.contains("catalog.sqlite.notes.txt"), "a file fit did not make is left alone")
     }
+
+    @Test(
+        "a catalog given with --catalog is named by its path in errors, and a tiers file that is not YAML gives the line"
+    )
+    func catalogErrorsNameTheFolderAndLine() async throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let copy = dir.appendingPathComponent("my-catalog")
+        try FileManager.default.copyItem(at: packageRoot.appendingPathComponent("Catalog"), to: copy)
+        let tiers = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: copy.appendingPathComponent("tiers").path).first)
+        let file = copy.appendingPathComponent("tiers/" + tiers)
+        var lines = try String(contentsOf: file, encoding: .utf8).split(
+            separator: "\n", omittingEmptySubsequences: false)
+        lines[4] += " : : [bad"
+        try lines.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
+        for args in [["catalog", "validate"], ["plan", "qwen3-8b", "--machine", vmMachine]] {
+            let r = try await Fit.run(
+                args + ["--catalog", copy.path], env: ["FIT_CACHE_DIR": dir.appendingPathComponent("cache").path])
+            #expect(r.code == 65, "\(args): \(r.stderr)")
+            // validate lists every problem on stdout; other commands say the first on stderr.
+            let said = r.stdout + r.stderr
+            #expect(said.contains("\(copy.path)/tiers/\(tiers): -: -: not valid YAML: 5:"), "\(args): \(said)")
+        }
+    }
 }

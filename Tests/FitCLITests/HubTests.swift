@@ -25,9 +25,19 @@ final class LoopbackServer {
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["python3", packageRoot.appendingPathComponent(script).path] + arguments
         p.standardOutput = try FileHandle(forWritingTo: out)
-        p.standardError = FileHandle.nullDevice
+        let err = root.appendingPathComponent("server-\(UUID().uuidString).err")
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        p.standardError = try FileHandle(forWritingTo: err)
         try p.run()
-        for _ in 0..<400 {
+        // A bound for a hang, not for speed: Python starts in well under a second, but a loaded
+        // 2-core machine took more than 10 s (CI-style run 2 of issue 17). A server that died says why.
+        for _ in 0..<2400 {
+            if !p.isRunning {
+                let why = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
+                throw CocoaError(
+                    .fileReadUnknown,
+                    userInfo: [NSLocalizedDescriptionKey: "\(script) exited: \(why.suffix(400))"])
+            }
             if let text = try? String(contentsOf: out, encoding: .utf8), let line = text.split(separator: "\n").first,
                 line.hasPrefix("PORT "), let port = Int(line.dropFirst(5))
             {
