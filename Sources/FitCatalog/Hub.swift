@@ -157,11 +157,7 @@ public struct Hub: Sendable {
             }
             return data
         }
-        if let cacheFile {
-            try? FileManager.default.createDirectory(
-                at: cacheFile.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try? data.write(to: cacheFile, options: .atomic)
-        }
+        CacheFile.write(data, to: cacheFile)
         return parsed
     }
 
@@ -285,6 +281,17 @@ public struct Hub: Sendable {
 
     static func safe(_ revision: String) -> String {
         String(revision.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "_" })
+    }
+}
+
+/// What was read from a server, kept under fit's cache folder: the folder made as needed, the
+/// file replaced atomically; a cache that cannot be written only costs the next run a fetch.
+enum CacheFile {
+    static func write(_ data: Data, to file: URL?) {
+        guard let file else { return }
+        try? FileManager.default.createDirectory(
+            at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try? data.write(to: file, options: .atomic)
     }
 }
 

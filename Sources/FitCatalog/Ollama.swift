@@ -244,11 +244,7 @@ public struct OllamaRegistry: Sendable {
         default: throw Hub.Failure(reason: "\(name): the Ollama registry at \(registry) answered HTTP \(status)")
         }
         let m = try OllamaManifest.parse(body, what: "\(name) on \(registry)")
-        if let cacheFile {
-            try? FileManager.default.createDirectory(
-                at: cacheFile.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try? body.write(to: cacheFile, options: .atomic)
-        }
+        CacheFile.write(body, to: cacheFile)
         return (m, false)
     }
 
@@ -280,11 +276,7 @@ public struct OllamaRegistry: Sendable {
             }
             return data
         }
-        if let cacheFile {
-            try? FileManager.default.createDirectory(
-                at: cacheFile.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try? data.write(to: cacheFile, options: .atomic)
-        }
+        CacheFile.write(data, to: cacheFile)
         return (parsed, false)
     }
 }
